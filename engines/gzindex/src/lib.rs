@@ -1,0 +1,1 @@
+//! Gzip random-access index (overlaybd gzip.meta): builder and reader.

@@ -1,0 +1,1 @@
+//! Opens an overlaybd layer blob: tar wrapper, ZFile and LSMT detection.

@@ -1,0 +1,1 @@
+//! LSMT layers: writable layer, commit, warp (TurboOCI) layers, readers and stacked device.

@@ -1,0 +1,1 @@
+//! The overlaybd.commit tar wrapper around a registry blob.

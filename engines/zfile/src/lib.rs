@@ -1,0 +1,1 @@
+//! ZFile: overlaybd's seekable block-compressed container (writer and verifying reader).

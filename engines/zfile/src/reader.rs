@@ -148,7 +148,10 @@ impl<R: ReadAt> ZFileReader<R> {
         }
 
         // Bounded by the file size through the range check above.
-        let mut table = vec![0u8; table_len as usize];
+        let table_bytes = usize::try_from(table_len).map_err(|_| ZFileError::IndexTooLarge {
+            index_size: info.index_size,
+        })?;
+        let mut table = vec![0u8; table_bytes];
         source.read_exact_at(info.index_offset, &mut table)?;
         if info.has(FLAG_DIGEST) {
             let computed = crc32c_raw(0, &table);

@@ -1,1 +1,24 @@
-//! Gzip random-access index (overlaybd gzip.meta): builder and reader.
+//! Gzip random-access index (overlaybd gzip.meta, spec §4.2): builder and reader.
+//!
+//! [`IndexBuilder`] decompresses a gzip stream through `Read` while choosing checkpoints with
+//! upstream's exact rule, [`GzIndex`] encodes/decodes the gzip.meta file, and [`GzIndexReader`]
+//! serves positioned reads of the uncompressed stream from the blob and its index.
+
+mod builder;
+mod crc;
+mod error;
+mod header;
+mod index;
+mod reader;
+mod select;
+mod zlib;
+
+#[doc(hidden)]
+pub mod bench;
+
+pub use builder::IndexBuilder;
+pub use crc::raw_crc32c;
+pub use error::{Error, Result};
+pub use header::{DEFAULT_SPAN, ENTRY_SIZE, HEADER_SIZE, Header, MAGIC, MIN_SPAN, WINDOW_SIZE};
+pub use index::{Checkpoint, GzIndex};
+pub use reader::GzIndexReader;

@@ -70,8 +70,7 @@ pub trait Filesystem {
     fn mkdir(&mut self, parent: Ino, name: &[u8], attrs: &Attrs) -> FsResult<Ino>;
     /// Creates an empty regular file.
     fn create(&mut self, parent: Ino, name: &[u8], attrs: &Attrs) -> FsResult<Ino>;
-    fn symlink(&mut self, parent: Ino, name: &[u8], target: &[u8], attrs: &Attrs)
-    -> FsResult<Ino>;
+    fn symlink(&mut self, parent: Ino, name: &[u8], target: &[u8], attrs: &Attrs) -> FsResult<Ino>;
     /// Character/block devices (with their numbers), FIFOs and sockets (numbers ignored).
     fn mknod(
         &mut self,

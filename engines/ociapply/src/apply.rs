@@ -1,6 +1,8 @@
 //! The per-entry rules (spec §3.6 with the product decisions) driven over an entry source.
 
-use tarstream::{Entry, EntryKind};
+use std::io::Read;
+
+use tarstream::{Entry, EntryKind, TarReader};
 
 use crate::data::fill_file;
 use crate::error::{ApplyError, AtPath, show};
@@ -19,6 +21,15 @@ const CHUNK: usize = 1 << 20;
 const XATTR_NAMESPACES: [&[u8]; 4] = [b"user.", b"trusted.", b"security.", b"system."];
 /// Warnings beyond this many are only counted.
 const MAX_WARNINGS: usize = 256;
+
+/// Applies one uncompressed layer tar onto `fs` (spec §3.6, §4.4 with `meta_only`).
+pub fn apply_layer<F: Filesystem, R: Read>(
+    fs: &mut F,
+    tar: &mut TarReader<R>,
+    opts: &ApplyOptions,
+) -> Result<ApplyReport, ApplyError> {
+    apply_entries(fs, tar, opts)
+}
 
 /// Applies every entry of `src` onto `fs`, then re-stamps the directories.
 pub fn apply_entries<F: Filesystem, S: EntrySource>(

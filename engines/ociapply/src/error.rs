@@ -4,6 +4,8 @@ use crate::fs::FsError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApplyError {
+    #[error("reading the layer tar failed: {0}")]
+    Tar(#[from] tarstream::TarError),
     #[error("filesystem operation for {path:?} failed: {source}")]
     Fs { path: String, source: FsError },
     #[error("hard link {path:?} points to {target:?}, which is missing or a directory")]

@@ -19,7 +19,7 @@ mod resolve;
 mod restamp;
 mod source;
 
-pub use apply::apply_entries;
+pub use apply::{apply_entries, apply_layer};
 pub use error::ApplyError;
 pub use fs::{Attrs, FileType, Filesystem, FsError, FsResult, Ino, Timestamp};
 pub use report::{ApplyOptions, ApplyReport, RemoteMapping};

@@ -1,6 +1,8 @@
 //! Where entries and their data come from: the tar reader, or anything shaped like it.
 
-use tarstream::Entry;
+use std::io::Read;
+
+use tarstream::{Entry, TarReader};
 
 use crate::error::ApplyError;
 
@@ -13,4 +15,18 @@ pub trait EntrySource {
     fn read_data(&mut self, buf: &mut [u8]) -> Result<usize, ApplyError>;
     /// Skips what is left of the current entry's data.
     fn skip_data(&mut self) -> Result<(), ApplyError>;
+}
+
+impl<R: Read> EntrySource for TarReader<R> {
+    fn next_entry(&mut self) -> Result<Option<Entry>, ApplyError> {
+        Ok(TarReader::next_entry(self)?)
+    }
+
+    fn read_data(&mut self, buf: &mut [u8]) -> Result<usize, ApplyError> {
+        Ok(TarReader::read_data(self, buf)?)
+    }
+
+    fn skip_data(&mut self) -> Result<(), ApplyError> {
+        Ok(TarReader::skip_data(self)?)
+    }
 }

@@ -246,6 +246,10 @@ impl<D: ReadAt + WriteAt, I: WriteAt> RwLayer<D, I> {
 
     /// Reads the layer alone: unmapped bytes read as zeros. Any byte range is allowed.
     pub fn read(&self, offset: u64, buf: &mut [u8]) -> Result<()> {
+        let len = buf.len() as u64;
+        if offset.checked_add(len).is_none() {
+            return Err(Error::OutOfRange { offset, len });
+        }
         let zeros = |_: u64, b: &mut [u8]| {
             b.fill(0);
             Ok(())

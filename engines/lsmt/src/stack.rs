@@ -165,7 +165,9 @@ impl ReadAt for Stack<'_> {
                         zeroed: false,
                         tag: o.tag,
                     };
-                    l.read_record_data(&rec, o.moffset * SECTOR + skip, dst)?;
+                    // Warp moffsets are unchecked; an absurd one reads as past-the-end zeros.
+                    let pos = o.moffset.saturating_mul(SECTOR).saturating_add(skip);
+                    l.read_record_data(&rec, pos, dst)?;
                 }
                 _ => dst.fill(0),
             }

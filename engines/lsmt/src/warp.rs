@@ -245,7 +245,7 @@ impl<D: ReadAt + WriteAt, I: WriteAt> UpperLayer for WarpLayer<D, I> {
             .overlapping(s, e)
             .map(|(rs, re, t)| {
                 let (bs, be, skip) = clip(rs, re, start, end);
-                let pos = t.moffset * SECTOR + skip;
+                let pos = t.moffset.saturating_mul(SECTOR).saturating_add(skip);
                 let source = match (t.zeroed, t.tag) {
                     (true, _) => PieceSource::Zero,
                     (false, TAG_META) => PieceSource::Data(pos),

@@ -216,7 +216,8 @@ impl<R: Read> TarReader<R> {
         pending: Pending,
         header_offset: u64,
     ) -> Result<Entry, TarError> {
-        let offset = hdr.offset;
+        // Errors about records and sparse maps name the member's first header block.
+        let offset = header_offset;
         let pax = Resolved {
             local: &pending.pax,
             global: &self.global,
@@ -302,9 +303,13 @@ impl<R: Read> TarReader<R> {
         stored: u64,
         entry: &mut Entry,
     ) -> Result<(), TarError> {
-        let offset = hdr.offset;
+        let offset = entry.header_offset;
         let (map, real_size, data) = if hdr.typeflag() == b'S' {
-            (self.old_gnu_map(hdr)?, Some(hdr.gnu_realsize()?), stored)
+            (
+                self.old_gnu_map(hdr, offset)?,
+                Some(hdr.gnu_realsize()?),
+                stored,
+            )
         } else {
             match pax_sparse(local, offset)? {
                 None => {
@@ -344,14 +349,14 @@ impl<R: Read> TarReader<R> {
 
     /// The map of an old GNU `S` member: header entries, then extension blocks while the
     /// continuation flag is set.
-    fn old_gnu_map(&mut self, hdr: &Header) -> Result<Vec<(u64, u64)>, TarError> {
+    fn old_gnu_map(&mut self, hdr: &Header, offset: u64) -> Result<Vec<(u64, u64)>, TarError> {
         let mut map = Vec::new();
-        old_gnu_entries(hdr.gnu_sparse_area(), &mut map, hdr.offset)?;
+        old_gnu_entries(hdr.gnu_sparse_area(), &mut map, offset)?;
         let mut extended = hdr.gnu_is_extended();
         while extended {
             let block = self.src.required_block()?;
             let (entries, flag) = block.split_at(GNU_EXT_MAP);
-            old_gnu_entries(entries, &mut map, hdr.offset)?;
+            old_gnu_entries(entries, &mut map, offset)?;
             extended = flag.first().is_some_and(|&b| b != 0);
         }
         Ok(map)

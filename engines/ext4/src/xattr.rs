@@ -58,6 +58,8 @@ const INDEX_TRUSTED: u8 = 4;
 const INDEX_SECURITY: u8 = 6;
 const INDEX_SYSTEM: u8 = 7;
 const INDEX_RICHACL: u8 = 8;
+/// `gnu.` names (the Hurd index), which the kernel and e2fsprogs also accept.
+const INDEX_GNU: u8 = 10;
 
 /// Whole names first (they have no suffix), then prefixes; `system.` catches the rest.
 const EXACT_NAMES: [(&[u8], u8); 3] = [
@@ -65,11 +67,13 @@ const EXACT_NAMES: [(&[u8], u8); 3] = [
     (b"system.posix_acl_default", INDEX_ACL_DEFAULT),
     (b"system.richacl", INDEX_RICHACL),
 ];
-const PREFIXES: [(&[u8], u8); 5] = [
+const PREFIXES: [(&[u8], u8); 6] = [
     (b"user.", INDEX_USER),
     (b"trusted.", INDEX_TRUSTED),
     (b"security.", INDEX_SECURITY),
     (b"system.", INDEX_SYSTEM),
+    (b"gnu.", INDEX_GNU),
+    // Index 0 stores the whole name; only ever parsed, never produced.
     (b"", 0),
 ];
 
@@ -90,7 +94,7 @@ fn split_name(name: &[u8]) -> Result<(u8, &[u8]), XattrError> {
     if let Some(&(_, index)) = EXACT_NAMES.iter().find(|(n, _)| *n == name) {
         return Ok((index, b""));
     }
-    let (index, suffix) = PREFIXES[..4]
+    let (index, suffix) = PREFIXES[..5]
         .iter()
         .find_map(|&(p, i)| name.strip_prefix(p).map(|s| (i, s)))
         .ok_or_else(|| XattrError::UnsupportedName(name.to_vec()))?;
@@ -296,7 +300,8 @@ pub fn encode(
         return Err(XattrError::DuplicateName(name));
     }
 
-    let ibody_end = ibody_space & !3;
+    // Value offsets are 16-bit, so a (never seen) larger area is only used up to 64 KiB.
+    let ibody_end = ibody_space.min(1 << 16) & !3;
     let mut ibody_free = ibody_end.saturating_sub(4 + END_MARK);
     let mut block_free = block_size - BLOCK_HEADER - END_MARK;
     let (mut in_inode, mut in_block) = (Vec::new(), Vec::new());
@@ -496,7 +501,11 @@ mod tests {
                 .collect();
             round_trip(&set);
         }
-        round_trip(&[x("system.data", b""), x("system.richacl", b"\x01\x02")]);
+        round_trip(&[
+            x("system.data", b""),
+            x("system.richacl", b"\x01\x02"),
+            x("gnu.translator", b"/hurd/x"),
+        ]);
     }
 
     #[test]
@@ -564,8 +573,8 @@ mod tests {
     fn rejects_bad_names_and_oversized_sets() {
         let e = |xs: &[Xattr]| encode(xs, IBODY, BS);
         assert_eq!(
-            e(&[x("gnu.foo", b"")]),
-            Err(XattrError::UnsupportedName(b"gnu.foo".to_vec()))
+            e(&[x("lustre.foo", b"")]),
+            Err(XattrError::UnsupportedName(b"lustre.foo".to_vec()))
         );
         assert_eq!(
             e(&[x("user.", b"")]),
@@ -769,6 +778,7 @@ mod tests {
             x("system.posix_acl_access", &vfs_acl()),
             x("user.big", &big),
             x("trusted.overlay.opaque", b"y"),
+            x("gnu.mime", b"text/plain"),
         ]
     }
 

@@ -309,6 +309,50 @@ impl<D: ReadAt + WriteAt, I: WriteAt> RwLayer<D, I> {
     }
 }
 
+impl<D: ReadAt + WriteAt, I: WriteAt> RwLayer<D, I> {
+    /// Loads a sparse RW data file given its data runs: the `[begin, end)` file byte ranges
+    /// that lseek(SEEK_DATA)/lseek(SEEK_HOLE) report from offset 4096 on (the host file
+    /// system's view, which a `ReadAt` cannot provide). `index` is the empty INDEX file.
+    pub fn open_sparse(
+        data: D,
+        index: I,
+        data_runs: impl IntoIterator<Item = (u64, u64)>,
+    ) -> Result<Self> {
+        let header = read_block(&data, "RW data header")?;
+        if !header.is_header() {
+            return Err(Error::BadFlags {
+                at: 0,
+                flags: header.flags,
+                expected: "header block",
+            });
+        }
+        if !header.is_sparse_rw() {
+            return Err(Error::WrongMode {
+                found: "append",
+                expected: "sparse",
+            });
+        }
+        let mut blocks = RangeSet::new();
+        for (b, e) in data_runs {
+            let Some(len) = e.checked_sub(b).filter(|_| b >= BLOCK_SIZE as u64) else {
+                return Err(Error::OutOfRange {
+                    offset: b,
+                    len: e.saturating_sub(b),
+                });
+            };
+            check_range(b, len)?;
+            blocks.insert(sectors(b) - HEADER_SECTORS, sectors(e) - HEADER_SECTORS);
+        }
+        Ok(RwLayer {
+            data,
+            index,
+            header,
+            mode: Mode::Sparse { blocks },
+            index_tag: 0,
+        })
+    }
+}
+
 impl<D: ReadAt + WriteAt, I: ReadAt + WriteAt> RwLayer<D, I> {
     /// Loads an append-mode pair written earlier (upstream's open_file_rw): records after the
     /// index header are replayed in file order, later ones overriding earlier ones.

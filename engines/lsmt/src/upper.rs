@@ -31,7 +31,7 @@ pub trait UpperLayer {
     fn write(&mut self, offset: u64, buf: &[u8]) -> Result<()>;
     /// The mapped pieces intersecting `[start, end)` (bytes), clipped to it, in order.
     fn mapped(&self, start: u64, end: u64) -> Vec<Piece>;
-    /// Reads `buf.len()` bytes of a piece's source starting at `pos`.
+    /// Fills `buf` from a piece source (positions are inside the source).
     fn read_source(&self, source: PieceSource, buf: &mut [u8]) -> io::Result<()>;
 }
 

@@ -56,6 +56,7 @@ fn commit_matches_upstream_and_reads_back() {
     let ro = LsmtFile::open(&expected[..]).unwrap();
     assert_eq!(ro.virtual_size(), layer.virtual_size());
     assert_eq!(ro.trailer().index_size, summary.index_size);
+    let stack = lsmt::Stack::new(vec![Box::new(LsmtFile::open(&expected[..]).unwrap())]).unwrap();
     let mut mapped = 0u64;
     for m in layer.mappings() {
         let len = m.length as usize * 512;
@@ -65,8 +66,6 @@ fn commit_matches_upstream_and_reads_back() {
             .read_exact_at(m.moffset * 512, &mut want)
             .unwrap();
         let mut got = vec![0u8; len];
-        let stack =
-            lsmt::Stack::new(vec![Box::new(LsmtFile::open(&expected[..]).unwrap())]).unwrap();
         stack.read_exact_at(m.offset * 512, &mut got).unwrap();
         assert_eq!(got, want, "sectors at {}", m.offset);
         mapped += u64::from(m.length);

@@ -207,3 +207,28 @@ fn sealed_file_reads_and_commits_like_the_rw_pair() {
         assert_eq!(via_seal, direct);
     }
 }
+
+#[test]
+fn sparse_reopen_splits_data_runs_at_16383_sectors() {
+    let opts = CreateOptions {
+        virtual_size: 1 << 30,
+        sparse: true,
+        ..Default::default()
+    };
+    let l = RwLayer::create(Vec::new(), Vec::new(), &opts).unwrap();
+    let (data, index) = l.into_parts();
+    // Runs as SEEK_DATA/SEEK_HOLE would report them: 4 KiB at device 0, 20 MiB at 60 MiB.
+    let runs = [(4096, 8192), (4096 + 60 * MIB, 4096 + 80 * MIB)];
+    let l = RwLayer::open_sparse(data.clone(), index.clone(), runs).unwrap();
+    assert_eq!(
+        l.mappings(),
+        vec![
+            rec(0, 8, 8, false),
+            rec(122880, 16383, 122888, false),
+            rec(139263, 16383, 139271, false),
+            rec(155646, 8194, 155654, false),
+        ]
+    );
+    assert!(RwLayer::open_sparse(data.clone(), index.clone(), [(0, 4096)]).is_err());
+    assert!(RwLayer::open_append(data, index).is_err());
+}

@@ -1,5 +1,29 @@
 //! ext4 mkfs and OCI layer apply onto a layered block device.
+//!
+//! [`Ext4`] makes ([`Ext4::mkfs`]) or opens ([`Ext4::open`]) a filesystem on any
+//! `blockio::ReadAt + WriteAt` device and implements `ociapply::Filesystem`. File data goes
+//! straight to the device; metadata is cached and written at [`Ext4::flush`], so a device that
+//! records written blocks (an overlay layer) sees only the blocks that changed.
 
+// Parts of the engine are wired to the Filesystem trait in a following step.
+#![allow(dead_code)]
+
+mod alloc;
+mod cache;
 pub mod dir;
+mod directory;
+mod error;
+mod extent;
+mod flush;
+mod groups;
 pub mod htree;
+mod indirect;
+mod inode;
+mod mkfs;
+mod superblock;
+mod volume;
 pub mod xattr;
+
+pub use error::Ext4Error;
+pub use mkfs::MkfsOptions;
+pub use volume::{Ext4, FlushStats};

@@ -70,3 +70,24 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    /// The fuzz target's check: a valid layer with random bytes flipped is still handled.
+    #[test]
+    fn corrupted_tars_never_panic(
+        layer in prop::collection::vec(member(), 1..6),
+        flips in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..8),
+        meta_only in any::<bool>(),
+    ) {
+        let mut bytes = tar(&layer);
+        for (i, b) in flips {
+            let at = i.index(bytes.len());
+            bytes[at] ^= b;
+        }
+        let mut fs = MemFs::new();
+        let _ = apply_opts(&mut fs, &bytes, meta_only);
+        prop_assert!(fs.check().is_ok());
+    }
+}

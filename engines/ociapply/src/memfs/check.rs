@@ -109,3 +109,31 @@ impl MemFs {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fs::{Attrs, Filesystem};
+
+    #[test]
+    fn detects_wrong_link_counts_and_dangling_entries() {
+        let mut fs = MemFs::new();
+        let a = Attrs::default();
+        let d = fs.mkdir(ROOT_INO, b"d", &a).unwrap();
+        let f = fs.create(d, b"f", &a).unwrap();
+        fs.link(ROOT_INO, b"g", f).unwrap();
+        assert_eq!(fs.check(), Ok(()));
+
+        let mut bad = fs.clone();
+        bad.inodes.get_mut(&f).unwrap().nlink = 1;
+        assert!(bad.check().is_err());
+
+        let mut bad = fs.clone();
+        bad.inodes.get_mut(&ROOT_INO).unwrap().nlink = 2;
+        assert!(bad.check().is_err(), "root has a subdirectory");
+
+        let mut bad = fs.clone();
+        bad.inodes.remove(&d);
+        assert!(bad.check().is_err(), "the root names a missing inode");
+    }
+}

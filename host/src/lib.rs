@@ -1,0 +1,5 @@
+//! The native host of the convertor: everything but layer formats. It reads and writes
+//! images, manifests, configs, indexes and OCI layouts, and serializes them exactly as the Go
+//! convertor does; conversion engines (wasm components) do the layer work.
+
+pub mod gojson;

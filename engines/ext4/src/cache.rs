@@ -90,11 +90,6 @@ impl BlockCache {
         &mut c.data
     }
 
-    /// Drops a block that no longer holds metadata, so a stale copy is never written over data.
-    pub fn forget(&mut self, blk: u64) {
-        self.map.remove(&blk);
-    }
-
     pub fn forget_range(&mut self, start: u64, count: u64) {
         if count == 0 {
             return;

@@ -8,7 +8,6 @@ use crate::superblock::{
 
 pub const BG_INODE_UNINIT: u16 = 0x1;
 pub const BG_BLOCK_UNINIT: u16 = 0x2;
-pub const BG_INODE_ZEROED: u16 = 0x4;
 
 /// The fixed layout facts derived from the superblock.
 #[derive(Debug, Clone)]

@@ -171,9 +171,6 @@ impl Inode {
         self.set32(0x20, f);
     }
 
-    pub fn dtime(&self) -> u32 {
-        rd32(&self.raw, 0x14)
-    }
     pub fn set_dtime(&mut self, t: u32) {
         self.set32(0x14, t);
     }

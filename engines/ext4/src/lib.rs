@@ -5,16 +5,16 @@
 //! straight to the device; metadata is cached and written at [`Ext4::flush`], so a device that
 //! records written blocks (an overlay layer) sees only the blocks that changed.
 
-// Parts of the engine are wired to the Filesystem trait in a following step.
-#![allow(dead_code)]
-
 mod alloc;
 mod cache;
 pub mod dir;
 mod directory;
+mod ea;
 mod error;
 mod extent;
+mod file;
 mod flush;
+mod fs;
 mod groups;
 pub mod htree;
 mod indirect;
@@ -25,5 +25,6 @@ mod volume;
 pub mod xattr;
 
 pub use error::Ext4Error;
+pub use fs::Stat;
 pub use mkfs::MkfsOptions;
 pub use volume::{Ext4, FlushStats};

@@ -7,7 +7,6 @@ pub const SUPERBLOCK_OFFSET: u64 = 1024;
 pub const SUPERBLOCK_SIZE: usize = 1024;
 pub const MAGIC: u16 = 0xEF53;
 
-pub const COMPAT_HAS_JOURNAL: u32 = 0x4;
 pub const COMPAT_EXT_ATTR: u32 = 0x8;
 pub const COMPAT_RESIZE_INODE: u32 = 0x10;
 pub const COMPAT_DIR_INDEX: u32 = 0x20;
@@ -95,6 +94,8 @@ pub struct Superblock {
     pub raw: [u8; SUPERBLOCK_SIZE],
 }
 
+// The accessor macro defines getter/setter pairs; not every half is needed.
+#[allow(dead_code)]
 impl Superblock {
     pub fn zeroed() -> Self {
         Self {

@@ -1,6 +1,7 @@
 //! Random access to the uncompressed stream through the checkpoints of a [`GzIndex`].
 
 use crate::error::{Error, Result};
+use crate::header::WINDOW_SIZE;
 use crate::index::{Checkpoint, GzIndex};
 use crate::zlib::{Flush, Inflater, RAW};
 use blockio::ReadAt;
@@ -23,6 +24,8 @@ struct Cursor {
     in_start: usize,
     in_end: usize,
     ended: bool,
+    /// Discard buffer for skipping, allocated on first use.
+    scratch: Vec<u8>,
 }
 
 impl Cursor {
@@ -34,7 +37,7 @@ impl Cursor {
             let mut byte = [0u8; 1];
             blob.read_exact_at(blob_pos, &mut byte)?;
             blob_pos += 1;
-            inflater.prime(cp.bits, byte[0] >> (8 - cp.bits.min(8)))?;
+            inflater.prime(cp.bits, byte[0] >> (8 - cp.bits))?;
         }
         inflater.set_dictionary(&cp.window)?;
         Ok(Cursor {
@@ -45,6 +48,7 @@ impl Cursor {
             in_start: 0,
             in_end: 0,
             ended: false,
+            scratch: Vec::new(),
         })
     }
 
@@ -84,13 +88,19 @@ impl Cursor {
     }
 
     fn skip_to<R: ReadAt>(&mut self, blob: &R, target: u64) -> Result<()> {
-        let mut scratch = vec![0u8; SKIP_CHUNK];
+        if self.de_pos >= target {
+            return Ok(());
+        }
+        // Taken out of `self` while `pull` borrows it; a failed cursor is dropped anyway.
+        let mut scratch = std::mem::take(&mut self.scratch);
+        scratch.resize(SKIP_CHUNK, 0);
         while self.de_pos < target {
             let want = (target - self.de_pos).min(SKIP_CHUNK as u64) as usize;
             if self.pull(blob, &mut scratch[..want])? == 0 {
                 return Err(Error::Truncated);
             }
         }
+        self.scratch = scratch;
         Ok(())
     }
 }
@@ -116,6 +126,17 @@ impl<R: ReadAt> GzIndexReader<R> {
         }
         if index.entries.is_empty() {
             return Err(Error::NoCheckpoint);
+        }
+        for (entry, cp) in index.entries.iter().enumerate() {
+            if cp.window.len() != WINDOW_SIZE {
+                return Err(Error::BadWindow { entry });
+            }
+            if cp.bits > 7 {
+                return Err(Error::BadEntry {
+                    entry,
+                    reason: "bits is above 7",
+                });
+            }
         }
         Ok(GzIndexReader {
             index,

@@ -33,6 +33,10 @@ struct Held {
 }
 
 /// Decompresses a gzip stream through [`Read`] while recording upstream's checkpoints.
+///
+/// Like upstream's `inflateInit2(47)`, a zlib-wrapped stream is accepted too. Read errors carry
+/// an [`Error`] inside the `io::Error`; after one, the builder only returns [`Error::Poisoned`].
+/// `read` ends at the end of the first member; [`finish`](Self::finish) counts what follows.
 pub struct IndexBuilder<R> {
     src: R,
     span: u32,

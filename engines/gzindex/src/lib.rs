@@ -3,6 +3,10 @@
 //! [`IndexBuilder`] decompresses a gzip stream through `Read` while choosing checkpoints with
 //! upstream's exact rule, [`GzIndex`] encodes/decodes the gzip.meta file, and [`GzIndexReader`]
 //! serves positioned reads of the uncompressed stream from the blob and its index.
+//!
+//! Checkpoints, windows and header values match upstream's; the encoded file is not
+//! byte-identical because zlib-rs deflates the windows and table differently from C zlib
+//! (both are valid level-6 zlib streams that upstream's reader accepts).
 
 mod builder;
 mod crc;

@@ -69,7 +69,7 @@ impl ReadAt for Overlay {
 impl WriteAt for Overlay {
     fn write_at(&mut self, offset: u64, buf: &[u8]) -> io::Result<()> {
         assert!(
-            offset % BS == 0 && buf.len() as u64 % BS == 0,
+            offset.is_multiple_of(BS) && (buf.len() as u64).is_multiple_of(BS),
             "unaligned write {offset}+{}",
             buf.len()
         );

@@ -2,4 +2,7 @@
 //! images, manifests, configs, indexes and OCI layouts, and serializes them exactly as the Go
 //! convertor does; conversion engines (wasm components) do the layer work.
 
+pub mod assemble;
 pub mod gojson;
+pub mod image;
+pub mod layout;

@@ -3,7 +3,7 @@
 
 use crate::entry::{Entry, EntryKind, Segment};
 use crate::error::TarError;
-use crate::header::{BLOCK, Header, cstr, padding};
+use crate::header::{BLOCK_U64, Header, cstr, padding};
 use crate::kind;
 use crate::pax::{LocalPax, Resolved, merge_global, value_time, value_u32, value_u64};
 use crate::source::Source;
@@ -50,6 +50,10 @@ impl Pending {
 
 /// Streaming reader over an uncompressed tar stream.
 ///
+/// Conventions beyond the `Entry` docs: `size` is 0 for every kind but `Regular` and
+/// `Unsupported` (the stored size of the skipped data); header-only typeflags (`1`-`6`) never
+/// have data whatever their size field says; `header_offset` is the first non-zero block of
+/// the member's header sequence, so a PAX global header belongs to the member after it.
 /// After an error the reader is unusable: every later call returns `TarError::Poisoned`.
 pub struct TarReader<R> {
     src: Source<R>,
@@ -367,11 +371,11 @@ impl<R: Read> TarReader<R> {
         let mut parser = MapParser::default();
         let mut used: u64 = 0;
         loop {
-            if stored - used < BLOCK as u64 {
+            if stored - used < BLOCK_U64 {
                 return Err(TarError::BadSparseMap { offset });
             }
             let block = self.src.required_block()?;
-            used += BLOCK as u64;
+            used += BLOCK_U64;
             if parser.feed(&block, offset)? {
                 return Ok((parser.into_map(), used));
             }

@@ -1,4 +1,42 @@
+//! `obdtool`: inspect, flatten and build overlaybd layers by hand, and check them with e2fsprogs.
+
+mod flatten;
+mod info;
+mod zfilecmd;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "obdtool",
+    version,
+    about = "Inspect, flatten and build overlaybd layers"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Tell what a blob is: tar wrapper, ZFile, LSMT header and records, gzip index.
+    Info(info::Args),
+    /// Write the merged device of a layer stack (bottom first) as a sparse raw image.
+    Flatten(flatten::Args),
+    /// Compress a file into a ZFile, or decompress one with -x.
+    Zfile(zfilecmd::Args),
+}
+
 fn main() {
-    eprintln!("obdtool: no commands yet");
-    std::process::exit(2);
+    let cli = Cli::parse();
+    let result: Result<()> = match cli.command {
+        Command::Info(a) => info::run(a),
+        Command::Flatten(a) => flatten::run(a),
+        Command::Zfile(a) => zfilecmd::run(a),
+    };
+    if let Err(e) = result {
+        eprintln!("obdtool: {e:#}");
+        std::process::exit(1);
+    }
 }

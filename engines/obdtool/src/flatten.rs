@@ -1,0 +1,90 @@
+//! `obdtool flatten LAYER... -o RAW`: the merged device as a sparse raw image.
+
+use anyhow::{Context, Result, bail};
+use layer::{DynRead, LayerSource, flatten, open_stack, read_turbo_meta};
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Layer blobs, bottom first. A TurboOCI layer (its meta tar.gz, or a bare `*.fs.meta`)
+    /// takes the next --turbo-target and, unless its tar carries one, the next --gzip-index.
+    #[arg(required = true)]
+    layers: Vec<PathBuf>,
+    /// The original layer blob a TurboOCI layer points into (repeat once per TurboOCI layer).
+    #[arg(long = "turbo-target")]
+    turbo_targets: Vec<PathBuf>,
+    /// The gzip index of that original blob (repeat as needed).
+    #[arg(long = "gzip-index")]
+    gzip_indexes: Vec<PathBuf>,
+    /// The raw image to write (created or truncated; sparse).
+    #[arg(short, long)]
+    output: PathBuf,
+}
+
+pub fn run(args: Args) -> Result<()> {
+    let mut targets = args.turbo_targets.iter();
+    let mut indexes = args.gzip_indexes.iter();
+    let mut sources = Vec::with_capacity(args.layers.len());
+    for path in &args.layers {
+        let file = open(path)?;
+        let mut magic = [0u8; 2];
+        blockio::ReadAt::read_zero_fill(&file, 0, &mut magic)?;
+        let bare_meta = path.to_string_lossy().ends_with(".fs.meta");
+        if magic != [0x1f, 0x8b] && !bare_meta {
+            sources.push(LayerSource::Native(Box::new(file)));
+            continue;
+        }
+        let (fs_meta, mut gzip_meta): (DynRead, _) = if bare_meta {
+            (Box::new(file), None)
+        } else {
+            let meta = read_turbo_meta(&file)
+                .with_context(|| format!("reading TurboOCI meta layer {}", path.display()))?;
+            (Box::new(meta.fs_meta), meta.gzip_meta)
+        };
+        let Some(target) = targets.next() else {
+            bail!(
+                "{} is a TurboOCI layer: give its original blob with --turbo-target",
+                path.display()
+            );
+        };
+        if gzip_meta.is_none() && is_gzip(target)? {
+            let index = indexes.next().with_context(|| {
+                format!(
+                    "{} is gzip: give its index with --gzip-index",
+                    target.display()
+                )
+            })?;
+            gzip_meta =
+                Some(std::fs::read(index).with_context(|| format!("reading {}", index.display()))?);
+        }
+        sources.push(LayerSource::Turbo {
+            fs_meta,
+            gzip_meta,
+            original: Box::new(open(target)?),
+        });
+    }
+    let stack = open_stack(sources).context("opening the layer stack")?;
+    let mut out = File::create(&args.output)
+        .with_context(|| format!("creating {}", args.output.display()))?;
+    out.set_len(stack.virtual_size())?;
+    let written = flatten(&stack, &mut out).context("writing the merged device")?;
+    println!(
+        "{}: {} bytes virtual, {} bytes of data from {} layers",
+        args.output.display(),
+        stack.virtual_size(),
+        written,
+        args.layers.len()
+    );
+    Ok(())
+}
+
+fn open(path: &Path) -> Result<File> {
+    File::open(path).with_context(|| format!("opening {}", path.display()))
+}
+
+fn is_gzip(path: &Path) -> Result<bool> {
+    let mut magic = [0u8; 2];
+    blockio::ReadAt::read_zero_fill(&open(path)?, 0, &mut magic)?;
+    Ok(magic == [0x1f, 0x8b])
+}

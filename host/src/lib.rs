@@ -3,6 +3,8 @@
 //! convertor does; conversion engines (wasm components) do the layer work.
 
 pub mod assemble;
+pub mod cli;
 pub mod gojson;
 pub mod image;
 pub mod layout;
+pub mod plan;

@@ -1,0 +1,408 @@
+//! Validated options: upstream's precedence rules (upstream-convertor.md §1.1), with every flag
+//! error rejected instead of upstream's exit-0-on-parse-error.
+
+use super::args::Args;
+use crate::image::{ImageError, MediaFamily, PlatformFilter, PlatformSpec, sha256_hex};
+use std::num::NonZeroUsize;
+use std::path::PathBuf;
+
+/// A command line that cannot run. Each message is one line.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UsageError {
+    #[error("required flag \"repository\" [-r] not set")]
+    MissingRepository,
+    #[error("repository {0:?} is not host[:port]/path or oci:DIR")]
+    BadRepository(String),
+    #[error("one of input-tag [-i] or input-digest [-g] is required")]
+    MissingInput,
+    #[error("output-tag is required, you can specify it by [-o|--overlaybd|--turboOCI]")]
+    MissingOutput,
+    #[error("{flag} {value:?} is not a valid tag ([A-Za-z0-9_][A-Za-z0-9_.-]{{0,127}})")]
+    BadTag { flag: &'static str, value: String },
+    #[error("input-digest: {0}")]
+    BadDigest(ImageError),
+    #[error("--overlaybd and --turboOCI name the same output tag {0:?}")]
+    SameOutputTag(String),
+    #[error("fstype {0:?} is not supported, use ext4 or erofs")]
+    BadFsType(String),
+    #[error("vsize must be a positive number of GiB, got {0}")]
+    BadVsize(i64),
+    #[error("concurrency-limit must be 0 (unlimited) or positive, got {0}")]
+    BadConcurrency(i64),
+    #[error("client-cert {0:?}: invalid format, expected certfile:keyfile")]
+    BadClientCert(String),
+    #[error("invalid db-str: missing the slash separating the database name")]
+    BadDbStr,
+    #[error("engine {0:?} must be TAG=PATH")]
+    BadEngine(String),
+    #[error("engine tag {0:?} is given more than once")]
+    DuplicateEngine(String),
+    #[error("{0}")]
+    BadPlatform(ImageError),
+}
+
+/// Where source and outputs live.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Repository {
+    /// `host[:port]/path`; `host` includes the port, as upstream keys it.
+    Registry { host: String, path: String },
+    /// `oci:DIR`.
+    Layout(PathBuf),
+}
+
+/// Which source manifest or index to convert.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Selector {
+    Tag(String),
+    Digest(String),
+}
+
+/// An output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Overlaybd,
+    TurboOci,
+}
+
+impl Format {
+    /// `artifactType` of this format's outputs in referrer mode.
+    pub fn artifact_type(self) -> &'static str {
+        match self {
+            Format::Overlaybd => "application/vnd.containerd.overlaybd.native.v1+json",
+            Format::TurboOci => "application/vnd.containerd.overlaybd.turbo.v1+json",
+        }
+    }
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Overlaybd => "overlaybd",
+            Format::TurboOci => "turboOCI",
+        }
+    }
+}
+
+/// One requested build; builds run in order, native first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    pub format: Format,
+    pub tag: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FsType {
+    Ext4,
+    Erofs,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Dedup {
+    None,
+    Mysql { dsn: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Credentials {
+    pub user: String,
+    pub password: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TlsOptions {
+    pub cert_dirs: Vec<PathBuf>,
+    pub root_cas: Vec<PathBuf>,
+    /// `(certfile, keyfile)` pairs.
+    pub client_certs: Vec<(PathBuf, PathBuf)>,
+    pub insecure: bool,
+}
+
+/// A user-supplied engine component for one format tag.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EngineOverride {
+    pub tag: String,
+    pub path: PathBuf,
+}
+
+/// Everything a run needs, validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    pub repository: Repository,
+    pub source: Selector,
+    pub targets: Vec<Target>,
+    /// `None` is anonymous access.
+    pub credentials: Option<Credentials>,
+    pub plain_http: bool,
+    pub verbose: bool,
+    pub work_dir: PathBuf,
+    /// OCI when `--oci` or `--referrer`.
+    pub family: MediaFamily,
+    pub fstype: FsType,
+    pub mkfs: bool,
+    /// GiB; 64 whenever `--mkfs=false`.
+    pub vsize_gib: u32,
+    pub dedup: Dedup,
+    /// `None` is unlimited.
+    pub concurrency: Option<NonZeroUsize>,
+    pub disable_sparse: bool,
+    pub referrer: bool,
+    pub tls: TlsOptions,
+    pub reserve: bool,
+    pub no_upload: bool,
+    pub dump_manifest: bool,
+    pub json: bool,
+    pub engines: Vec<EngineOverride>,
+    pub platforms: PlatformFilter,
+    /// Flags that were accepted but ignored or overridden, one line each.
+    pub warnings: Vec<String>,
+}
+
+impl Options {
+    /// Checks `args` and applies upstream's precedence rules.
+    pub fn from_args(a: Args) -> Result<Options, UsageError> {
+        let mut warnings = Vec::new();
+        let repository = parse_repository(a.repository.as_deref())?;
+
+        let source = if !a.input_tag.is_empty() {
+            check_tag("input-tag", &a.input_tag)?;
+            if !a.input_digest.is_empty() {
+                warnings.push("both input-tag and input-digest given: using the tag".to_string());
+            }
+            Selector::Tag(a.input_tag.clone())
+        } else if !a.input_digest.is_empty() {
+            sha256_hex(&a.input_digest).map_err(UsageError::BadDigest)?;
+            Selector::Digest(a.input_digest.clone())
+        } else {
+            return Err(UsageError::MissingInput);
+        };
+
+        let turbo_tag = if !a.turbo_oci.is_empty() {
+            if !a.fastoci.is_empty() {
+                warnings.push("both --turboOCI and --fastoci given: using --turboOCI".to_string());
+            }
+            a.turbo_oci.clone()
+        } else {
+            a.fastoci.clone()
+        };
+        let mut overlaybd_tag = a.overlaybd.clone();
+        if overlaybd_tag.is_empty() && turbo_tag.is_empty() {
+            if a.output_tag.is_empty() {
+                return Err(UsageError::MissingOutput);
+            }
+            overlaybd_tag = a.output_tag.clone();
+        } else if !a.output_tag.is_empty() {
+            warnings.push(
+                "output-tag [-o] is ignored because --overlaybd/--turboOCI/--fastoci is set"
+                    .to_string(),
+            );
+        }
+        let mut targets = Vec::new();
+        if !overlaybd_tag.is_empty() {
+            check_tag("overlaybd tag", &overlaybd_tag)?;
+            targets.push(Target {
+                format: Format::Overlaybd,
+                tag: overlaybd_tag.clone(),
+            });
+        }
+        if !turbo_tag.is_empty() {
+            check_tag("turboOCI tag", &turbo_tag)?;
+            if turbo_tag == overlaybd_tag {
+                return Err(UsageError::SameOutputTag(turbo_tag));
+            }
+            targets.push(Target {
+                format: Format::TurboOci,
+                tag: turbo_tag,
+            });
+        }
+
+        let credentials = match a.username.find(':') {
+            Some(i) if i > 0 => Some(Credentials {
+                user: a.username.get(..i).unwrap_or_default().to_string(),
+                password: a.username.get(i + 1..).unwrap_or_default().to_string(),
+            }),
+            _ => {
+                if !a.username.is_empty() {
+                    warnings.push(
+                        "username has no user:password form: connecting anonymously".to_string(),
+                    );
+                }
+                None
+            }
+        };
+
+        let fstype = match a.fstype.as_str() {
+            "ext4" => FsType::Ext4,
+            "erofs" => FsType::Erofs,
+            other => return Err(UsageError::BadFsType(other.to_string())),
+        };
+        let vsize_gib = match u32::try_from(a.vsize) {
+            Ok(v) if v > 0 => v,
+            _ => return Err(UsageError::BadVsize(a.vsize)),
+        };
+        let vsize_gib = if a.mkfs {
+            vsize_gib
+        } else {
+            if vsize_gib != 64 {
+                warnings.push(
+                    "vsize is ignored with --mkfs=false: the base layer is 64 GiB".to_string(),
+                );
+            }
+            64
+        };
+        let concurrency = match usize::try_from(a.concurrency_limit) {
+            Ok(n) => NonZeroUsize::new(n),
+            Err(_) => return Err(UsageError::BadConcurrency(a.concurrency_limit)),
+        };
+
+        let dedup = match a.db_type.as_str() {
+            "" => {
+                if !a.db_str.is_empty() {
+                    warnings.push("db-str is ignored without --db-type mysql".to_string());
+                }
+                Dedup::None
+            }
+            "mysql" if a.db_str.is_empty() => {
+                warnings
+                    .push("no db-str was provided, falling back to no deduplication".to_string());
+                Dedup::None
+            }
+            "mysql" => {
+                if !a.db_str.contains('/') {
+                    return Err(UsageError::BadDbStr);
+                }
+                Dedup::Mysql {
+                    dsn: a.db_str.clone(),
+                }
+            }
+            other => {
+                warnings.push(format!(
+                    "db-type {other:?} is not one of known db types. Available: mysql; deduplication is off"
+                ));
+                Dedup::None
+            }
+        };
+
+        let mut client_certs = Vec::new();
+        for c in &a.client_cert {
+            match c.split(':').collect::<Vec<_>>().as_slice() {
+                [cert, key] if !cert.is_empty() && !key.is_empty() => {
+                    client_certs.push((PathBuf::from(cert), PathBuf::from(key)))
+                }
+                _ => return Err(UsageError::BadClientCert(c.clone())),
+            }
+        }
+
+        let mut engines: Vec<EngineOverride> = Vec::new();
+        for e in &a.engine {
+            let (tag, path) = e
+                .split_once('=')
+                .filter(|(t, p)| !t.is_empty() && !p.is_empty())
+                .ok_or_else(|| UsageError::BadEngine(e.clone()))?;
+            if engines.iter().any(|x| x.tag == tag) {
+                return Err(UsageError::DuplicateEngine(tag.to_string()));
+            }
+            engines.push(EngineOverride {
+                tag: tag.to_string(),
+                path: PathBuf::from(path),
+            });
+        }
+
+        let platforms = a
+            .platform
+            .iter()
+            .filter(|p| !p.is_empty())
+            .map(|p| PlatformSpec::parse(p))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(UsageError::BadPlatform)?;
+
+        Ok(Options {
+            repository,
+            source,
+            targets,
+            credentials,
+            plain_http: a.plain,
+            verbose: a.verbose,
+            work_dir: a.dir,
+            family: if a.oci || a.referrer {
+                MediaFamily::Oci
+            } else {
+                MediaFamily::Docker
+            },
+            fstype,
+            mkfs: a.mkfs,
+            vsize_gib,
+            dedup,
+            concurrency,
+            disable_sparse: a.disable_sparse,
+            referrer: a.referrer,
+            tls: TlsOptions {
+                cert_dirs: a.cert_dir,
+                root_cas: a.root_ca,
+                client_certs,
+                insecure: a.insecure,
+            },
+            reserve: a.reserve,
+            no_upload: a.no_upload,
+            dump_manifest: a.dump_manifest,
+            json: a.json,
+            engines,
+            platforms: PlatformFilter(platforms),
+            warnings,
+        })
+    }
+}
+
+fn parse_repository(r: Option<&str>) -> Result<Repository, UsageError> {
+    let r = r
+        .filter(|r| !r.is_empty())
+        .ok_or(UsageError::MissingRepository)?;
+    let bad = || UsageError::BadRepository(r.to_string());
+    if let Some(dir) = r.strip_prefix("oci:") {
+        if dir.is_empty() {
+            return Err(bad());
+        }
+        return Ok(Repository::Layout(PathBuf::from(dir)));
+    }
+    let (host, path) = r.split_once('/').ok_or_else(bad)?;
+    let host_ok = !host.is_empty()
+        && host
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'-' | b':' | b'[' | b']'));
+    // Docker repository path components: lowercase alphanumerics joined by '.', '_', '__' or
+    // runs of '-'.
+    let component_ok = |c: &str| {
+        let b = c.as_bytes();
+        !b.is_empty()
+            && b.first()
+                .is_some_and(|x| x.is_ascii_lowercase() || x.is_ascii_digit())
+            && b.last()
+                .is_some_and(|x| x.is_ascii_lowercase() || x.is_ascii_digit())
+            && b.iter().all(|x| {
+                x.is_ascii_lowercase() || x.is_ascii_digit() || matches!(x, b'.' | b'_' | b'-')
+            })
+            && !c.contains("..")
+            && !c.contains("___")
+    };
+    if !host_ok || !path.split('/').all(component_ok) {
+        return Err(bad());
+    }
+    Ok(Repository::Registry {
+        host: host.to_string(),
+        path: path.to_string(),
+    })
+}
+
+/// Docker tag grammar: `[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`.
+fn check_tag(flag: &'static str, tag: &str) -> Result<(), UsageError> {
+    let b = tag.as_bytes();
+    let ok = (1..=128).contains(&b.len())
+        && b.first()
+            .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_')
+        && b.iter()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-'));
+    if ok {
+        Ok(())
+    } else {
+        Err(UsageError::BadTag {
+            flag,
+            value: tag.to_string(),
+        })
+    }
+}

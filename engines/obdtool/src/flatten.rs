@@ -2,6 +2,7 @@
 
 use anyhow::{Context, Result, bail};
 use layer::{DynRead, LayerSource, flatten, open_stack, read_turbo_meta};
+use lsmt::Stack;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
@@ -23,10 +24,32 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let mut targets = args.turbo_targets.iter();
-    let mut indexes = args.gzip_indexes.iter();
-    let mut sources = Vec::with_capacity(args.layers.len());
-    for path in &args.layers {
+    let stack = open_layers(&args.layers, &args.turbo_targets, &args.gzip_indexes)?;
+    let mut out = File::create(&args.output)
+        .with_context(|| format!("creating {}", args.output.display()))?;
+    out.set_len(stack.virtual_size())?;
+    let written = flatten(&stack, &mut out).context("writing the merged device")?;
+    println!(
+        "{}: {} bytes virtual, {} bytes of data from {} layers",
+        args.output.display(),
+        stack.virtual_size(),
+        written,
+        args.layers.len()
+    );
+    Ok(())
+}
+
+/// Opens layer blobs bottom first; each TurboOCI layer takes the next target and, unless its
+/// meta tar carries one, the next gzip index.
+pub fn open_layers(
+    layers: &[PathBuf],
+    targets: &[PathBuf],
+    indexes: &[PathBuf],
+) -> Result<Stack<'static>> {
+    let mut targets = targets.iter();
+    let mut indexes = indexes.iter();
+    let mut sources = Vec::with_capacity(layers.len());
+    for path in layers {
         let file = open(path)?;
         let mut magic = [0u8; 2];
         blockio::ReadAt::read_zero_fill(&file, 0, &mut magic)?;
@@ -64,19 +87,7 @@ pub fn run(args: Args) -> Result<()> {
             original: Box::new(open(target)?),
         });
     }
-    let stack = open_stack(sources).context("opening the layer stack")?;
-    let mut out = File::create(&args.output)
-        .with_context(|| format!("creating {}", args.output.display()))?;
-    out.set_len(stack.virtual_size())?;
-    let written = flatten(&stack, &mut out).context("writing the merged device")?;
-    println!(
-        "{}: {} bytes virtual, {} bytes of data from {} layers",
-        args.output.display(),
-        stack.virtual_size(),
-        written,
-        args.layers.len()
-    );
-    Ok(())
+    open_stack(sources).context("opening the layer stack")
 }
 
 fn open(path: &Path) -> Result<File> {

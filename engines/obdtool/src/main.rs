@@ -1,5 +1,6 @@
 //! `obdtool`: inspect, flatten and build overlaybd layers by hand, and check them with e2fsprogs.
 
+mod apply;
 mod flatten;
 mod info;
 mod zfilecmd;
@@ -26,6 +27,8 @@ enum Command {
     Flatten(flatten::Args),
     /// Compress a file into a ZFile, or decompress one with -x.
     Zfile(zfilecmd::Args),
+    /// Convert one layer tar onto mkfs or lower layers into an overlaybd (or TurboOCI) layer.
+    Apply(apply::Args),
 }
 
 fn main() {
@@ -34,6 +37,7 @@ fn main() {
         Command::Info(a) => info::run(a),
         Command::Flatten(a) => flatten::run(a),
         Command::Zfile(a) => zfilecmd::run(a),
+        Command::Apply(a) => apply::run(a),
     };
     if let Err(e) = result {
         eprintln!("obdtool: {e:#}");

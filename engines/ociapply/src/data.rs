@@ -95,7 +95,9 @@ fn map_segment<F: Filesystem>(
     let mut covered = 0u64;
     let mut tar = s.tar_offset;
     for (device_offset, len) in ranges {
-        let take = len.min(remaining);
+        // A filesystem may report the last range to the byte; its block holds the whole
+        // sector-rounded tail, which is what the record must cover.
+        let take = len.next_multiple_of(SECTOR).min(remaining);
         if take == 0 {
             continue;
         }

@@ -251,7 +251,7 @@ impl<D: ReadAt + WriteAt> Ext4<D> {
             }
             if self.geo.gdt_csum {
                 let used_upto = i as u32 + 1;
-                if ipg - d.itable_unused < used_upto {
+                if ipg.saturating_sub(d.itable_unused) < used_upto {
                     d.itable_unused = ipg - used_upto;
                 }
             }

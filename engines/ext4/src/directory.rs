@@ -112,8 +112,11 @@ impl<D: ReadAt + WriteAt> Ext4<D> {
                 return Err(corrupt(format!("directory {ino} has size {size}")));
             }
             let nblocks = (size / bs) as u32;
-            let runs = self.extent_map(ino)?.runs(0, nblocks);
-            let mut data = Vec::with_capacity(size as usize);
+            let map = self.extent_map(ino)?;
+            let runs = map.runs(0, nblocks);
+            // Capacity from what is mapped, not from a possibly corrupt i_size.
+            let mut data =
+                Vec::with_capacity((map.data_blocks().min(u64::from(nblocks)) * bs) as usize);
             for r in runs {
                 match r.pblk {
                     Some(p) if !r.uninit => {

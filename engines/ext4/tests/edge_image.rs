@@ -239,6 +239,15 @@ fn edge_image_applies_cleanly() {
         fs.stats()
     );
     let file = fs.into_inner().unwrap();
+    if let Some(keep) = std::env::var_os("EXT4_KEEP_IMAGE") {
+        // Debugging aid: keep a sparse copy of the applied image.
+        Command::new("cp")
+            .arg("--sparse=always")
+            .arg(&img)
+            .arg(keep)
+            .status()
+            .unwrap();
+    }
     let t = std::time::Instant::now();
     assert_clean(&img);
     eprintln!("e2fsck took {:?}", t.elapsed());

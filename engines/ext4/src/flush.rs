@@ -9,14 +9,17 @@ use crate::superblock::SUPERBLOCK_OFFSET;
 use crate::volume::{Ext4, FlushStats};
 
 impl<D: ReadAt + WriteAt> Ext4<D> {
-    /// Writes every pending change; returns what this flush wrote.
+    /// Writes every pending change, in ascending block order; returns the metadata blocks
+    /// this flush wrote and the data bytes written since the previous flush.
     pub fn flush(&mut self) -> Result<FlushStats> {
         self.stage()?;
         let blocks = self.cache.write_dirty(&mut self.dev)?;
         self.stats.metadata_blocks_written += blocks;
+        let data = self.stats.data_bytes_written - self.data_at_last_flush;
+        self.data_at_last_flush = self.stats.data_bytes_written;
         Ok(FlushStats {
             metadata_blocks_written: blocks,
-            data_bytes_written: 0,
+            data_bytes_written: data,
         })
     }
 

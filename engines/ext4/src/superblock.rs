@@ -265,6 +265,10 @@ impl Superblock {
         if inc & INCOMPAT_FILETYPE == 0 {
             bad.push("missing filetype".to_string());
         }
+        // New and rewritten inodes are extent-mapped.
+        if inc & INCOMPAT_EXTENTS == 0 {
+            bad.push("missing extent".to_string());
+        }
         if !bad.is_empty() {
             return Err(Ext4Error::UnsupportedFeature(bad.join(", ")));
         }

@@ -47,6 +47,7 @@ pub struct Ext4<D> {
     pub(crate) inode_cursor: u32,
     pub(crate) sb_dirty: bool,
     pub(crate) stats: FlushStats,
+    pub(crate) data_at_last_flush: u64,
 }
 
 impl<D: ReadAt + WriteAt> Ext4<D> {
@@ -93,6 +94,7 @@ impl<D: ReadAt + WriteAt> Ext4<D> {
             inode_cursor,
             sb_dirty: false,
             stats: FlushStats::default(),
+            data_at_last_flush: 0,
         }
     }
 

@@ -174,6 +174,10 @@ impl<D: ReadAt + WriteAt> Ext4<D> {
             .filter(|&e| e <= self.geo.blocks_count)
             .ok_or_else(|| corrupt("freeing blocks outside the filesystem"))?;
         self.cache.forget_range(start, count);
+        if self.defer_frees {
+            self.deferred_frees.push((start, count));
+            return Ok(());
+        }
         let mut b = start;
         while b < end {
             let g = self.geo.group_of_block(b);
@@ -199,6 +203,16 @@ impl<D: ReadAt + WriteAt> Ext4<D> {
         self.sb_dirty = true;
         self.block_cursor = self.block_cursor.min(start);
         Ok(())
+    }
+
+    /// Returns the blocks held back by `set_defer_frees` to the free pool.
+    pub(crate) fn release_deferred_frees(&mut self) -> Result<()> {
+        let defer = std::mem::replace(&mut self.defer_frees, false);
+        let result = std::mem::take(&mut self.deferred_frees)
+            .into_iter()
+            .try_for_each(|(start, count)| self.free_blocks(start, count));
+        self.defer_frees = defer;
+        result
     }
 
     fn inode_bitmap(&mut self, g: u32) -> Result<&mut [u8]> {

@@ -447,8 +447,8 @@ fn layout_htree(
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use super::super::htree::HASH_HALF_MD4;
+    use super::*;
     use std::path::{Path, PathBuf};
     use std::process::Command;
 

@@ -25,6 +25,16 @@ impl<D: ReadAt + WriteAt> Ext4<D> {
 
     /// Moves every in-memory change into the block cache.
     pub(crate) fn stage(&mut self) -> Result<()> {
+        // Metadata rebuilt here may reuse held-back blocks: it is written after anything else
+        // the layer holds, so it wins. Blocks it frees itself go straight back to the pool.
+        self.release_deferred_frees()?;
+        let defer = std::mem::replace(&mut self.defer_frees, false);
+        let staged = self.stage_changes();
+        self.defer_frees = defer;
+        staged
+    }
+
+    fn stage_changes(&mut self) -> Result<()> {
         self.rebuild_dirs()?;
         self.rebuild_extent_trees()?;
         self.store_inodes()?;

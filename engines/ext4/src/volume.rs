@@ -48,6 +48,9 @@ pub struct Ext4<D> {
     pub(crate) sb_dirty: bool,
     pub(crate) stats: FlushStats,
     pub(crate) data_at_last_flush: u64,
+    /// Blocks freed since the last flush are held back from reuse (see `set_defer_frees`).
+    pub(crate) defer_frees: bool,
+    pub(crate) deferred_frees: Vec<(u64, u64)>,
 }
 
 impl<D: ReadAt + WriteAt> Ext4<D> {
@@ -95,6 +98,8 @@ impl<D: ReadAt + WriteAt> Ext4<D> {
             sb_dirty: false,
             stats: FlushStats::default(),
             data_at_last_flush: 0,
+            defer_frees: false,
+            deferred_frees: Vec::new(),
         }
     }
 
@@ -115,6 +120,19 @@ impl<D: ReadAt + WriteAt> Ext4<D> {
     /// The device, for reading; writes must go through the filesystem.
     pub fn device(&self) -> &D {
         &self.dev
+    }
+
+    /// The device itself, e.g. to add TurboOCI remote records to its upper layer. Writing file
+    /// system blocks through it behind the filesystem's back corrupts the filesystem.
+    pub fn device_mut(&mut self) -> &mut D {
+        &mut self.dev
+    }
+
+    /// Keeps blocks freed from now on out of allocation until the next flush. TurboOCI needs
+    /// it: the layer's remote records are added after the tar has been applied, so a block that
+    /// backed a file deleted later in the same layer must not take another role before then.
+    pub fn set_defer_frees(&mut self, on: bool) {
+        self.defer_frees = on;
     }
 
     /// Flushes and hands the device back.

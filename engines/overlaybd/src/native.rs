@@ -95,7 +95,7 @@ where
     let (_, upper) = fs.into_inner()?.into_parts();
 
     let mut wrap = tarwrap::TarWrapWriter::new(out)?;
-    let mut z = zfile::ZFileWriter::new(wrap.inner_mut(), opts.zfile.clone())?;
+    let mut z = zfile::ZFileWriter::new(wrap.inner_mut(), opts.zfile)?;
     let commit = CommitOptions {
         uuid: opts.uuid,
         parent_uuid: opts.parent_uuid,

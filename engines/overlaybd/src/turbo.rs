@@ -104,13 +104,15 @@ where
         }
     };
 
-    // Metadata reaches the device only at flush and freed blocks are not reused in meta-only
-    // mode, so remote records never share a block with metadata: their order does not matter.
-    let (_, mut warp) = fs.into_inner()?.into_parts();
+    // Remote records go in before the metadata is flushed: blocks freed during the apply were
+    // held back, so no remote record shares a block with anything but metadata written later,
+    // and later records win.
+    let warp = fs.device_mut().upper_mut();
     for m in &applied.remote {
         warp.add_remote(m.device_offset, m.len, m.tar_offset)?;
     }
-    let mut z = zfile::ZFileWriter::new(Cursor::new(Vec::new()), opts.zfile.clone())?;
+    let (_, warp) = fs.into_inner()?.into_parts();
+    let mut z = zfile::ZFileWriter::new(Cursor::new(Vec::new()), opts.zfile)?;
     warp.commit(&mut z, None, None)?;
     let fs_meta = z.finish()?.0.into_inner();
 

@@ -1,6 +1,8 @@
 //! Shared pieces of the integration tests: where ../shared is, the project's own sample image,
 //! and wrappers around the real tools (e2fsck, debugfs, mount) the tests check images with.
 
+pub mod bench;
+pub mod image;
 pub mod oci;
 pub mod sample;
 pub mod tools;

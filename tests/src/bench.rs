@@ -1,0 +1,281 @@
+//! Benchmark stages over the layers of an OCI image (see the `bench` binary).
+
+use crate::image::{LayerBlob, image_layers};
+use anyhow::{Context, Result, bail};
+use overlaybd::native::{Base, NativeOptions, convert_native};
+use overlaybd::turbo::{TurboOptions, convert_turbo};
+use sha2::{Digest, Sha256};
+use std::fs::{File, OpenOptions};
+use std::io::{BufReader, Read, Write};
+use std::path::Path;
+use std::time::Instant;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    Codec,
+    ZFile,
+    GzIndex,
+    Apply,
+    Native,
+    Turbo,
+}
+
+impl Stage {
+    pub const ALL: [Stage; 6] = [
+        Stage::Codec,
+        Stage::ZFile,
+        Stage::GzIndex,
+        Stage::Apply,
+        Stage::Native,
+        Stage::Turbo,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Stage::Codec => "codec",
+            Stage::ZFile => "zfile",
+            Stage::GzIndex => "gzindex",
+            Stage::Apply => "apply",
+            Stage::Native => "native",
+            Stage::Turbo => "turbo",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Stage::Codec => "bare inflate+LZ4+SHA-256 (codec)",
+            Stage::ZFile => "ZFile LZ4 4 KiB compress",
+            Stage::GzIndex => "gzip index build (inflate)",
+            Stage::Apply => "ext4 apply (inflate, mkfs/open)",
+            Stage::Native => "native convert, all layers",
+            Stage::Turbo => "TurboOCI convert, all layers",
+        }
+    }
+}
+
+impl std::str::FromStr for Stage {
+    type Err = anyhow::Error;
+    fn from_str(s: &str) -> Result<Self> {
+        Stage::ALL
+            .into_iter()
+            .find(|st| st.name() == s)
+            .with_context(|| format!("unknown stage {s:?}"))
+    }
+}
+
+#[derive(Debug, serde::Serialize)]
+pub struct StageResult {
+    /// Uncompressed layer bytes processed.
+    pub bytes: u64,
+    pub seconds: f64,
+    pub peak_rss_kib: u64,
+    pub note: Option<String>,
+}
+
+const VSIZE: u64 = 64 << 30;
+
+pub fn run_stage(stage: Stage, layout: &Path, tag: &str, work: &Path) -> Result<StageResult> {
+    let layers = image_layers(layout, tag)?;
+    // Uncompressed tars are prepared outside the timed part of stages that do not inflate.
+    let tars: Vec<Vec<u8>> = match stage {
+        Stage::ZFile => layers
+            .iter()
+            .map(|l| l.uncompressed())
+            .collect::<Result<_>>()?,
+        _ => Vec::new(),
+    };
+    let bytes: u64 = layers.iter().map(|l| l.diff_size).sum();
+    let start = Instant::now();
+    let note = match stage {
+        Stage::Codec => {
+            for l in &layers {
+                codec_pass(l)?;
+            }
+            None
+        }
+        Stage::ZFile => {
+            let mut out_len = 0;
+            for t in &tars {
+                let mut z = zfile::ZFileWriter::new(
+                    std::io::Cursor::new(Vec::new()),
+                    zfile::Options::default(),
+                )?;
+                z.write_all(t)?;
+                out_len += z.finish()?.1.compressed_len;
+            }
+            Some(format!("ratio {:.2}", bytes as f64 / out_len.max(1) as f64))
+        }
+        Stage::GzIndex => {
+            for l in layers.iter().filter(|l| l.gzip) {
+                let mut b = gzindex::IndexBuilder::new(BufReader::new(File::open(&l.path)?))?;
+                std::io::copy(&mut b, &mut std::io::sink())?;
+                b.finish()?;
+            }
+            None
+        }
+        Stage::Apply => Some(apply_only(&layers, work)?),
+        Stage::Native => Some(native(&layers, work)?),
+        Stage::Turbo => Some(turbo(&layers, work)?),
+    };
+    Ok(StageResult {
+        bytes,
+        seconds: start.elapsed().as_secs_f64(),
+        peak_rss_kib: peak_rss_kib(),
+        note,
+    })
+}
+
+fn codec_pass(l: &LayerBlob) -> Result<()> {
+    let mut r = overlaybd::source::decompress(BufReader::new(File::open(&l.path)?))?;
+    let mut buf = vec![0u8; 1 << 20];
+    let mut out = vec![0u8; lz4_flex::block::get_maximum_output_size(4096)];
+    let mut hash = Sha256::new();
+    loop {
+        let n = read_full(&mut r, &mut buf)?;
+        if n == 0 {
+            break;
+        }
+        hash.update(&buf[..n]);
+        for chunk in buf[..n].chunks(4096) {
+            lz4_flex::block::compress_into(chunk, &mut out).map_err(|e| anyhow::anyhow!("{e}"))?;
+        }
+    }
+    std::hint::black_box(hash.finalize());
+    Ok(())
+}
+
+fn read_full(r: &mut dyn Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..])? {
+            0 => break,
+            k => n += k,
+        }
+    }
+    Ok(n)
+}
+
+fn scratch(work: &Path, name: &str) -> Result<File> {
+    let p = work.join(name);
+    Ok(OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(p)?)
+}
+
+/// mkfs + apply + flush of every layer on one sparse raw device, no commit: the filesystem
+/// work alone. Reports the metadata blocks each layer wrote.
+fn apply_only(layers: &[LayerBlob], work: &Path) -> Result<String> {
+    let dev = scratch(work, "apply.raw")?;
+    dev.set_len(VSIZE)?;
+    let mut fs = ext4::Ext4::mkfs(dev, &ext4::MkfsOptions { size: VSIZE })?;
+    fs.flush()?;
+    let mut per_layer = Vec::new();
+    for l in layers {
+        let before = fs.stats().metadata_blocks_written;
+        let tar = overlaybd::source::decompress(BufReader::new(File::open(&l.path)?))?;
+        ociapply::apply_layer(
+            &mut fs,
+            &mut tarstream::TarReader::new(tar),
+            &Default::default(),
+        )?;
+        fs.flush()?;
+        per_layer.push((fs.stats().metadata_blocks_written - before).to_string());
+    }
+    Ok(format!(
+        "metadata blocks per layer: {}",
+        per_layer.join(" ")
+    ))
+}
+
+fn native(layers: &[LayerBlob], work: &Path) -> Result<String> {
+    let mut blobs: Vec<std::path::PathBuf> = Vec::new();
+    let mut sizes = Vec::new();
+    for (i, l) in layers.iter().enumerate() {
+        let out_path = work.join(format!("native-{i}.commit"));
+        let stack = if blobs.is_empty() {
+            None
+        } else {
+            let sources = blobs
+                .iter()
+                .map(|p| Ok(layer::LayerSource::Native(Box::new(File::open(p)?))))
+                .collect::<Result<Vec<_>>>()?;
+            Some(layer::open_stack(sources)?)
+        };
+        let base = match &stack {
+            Some(s) => Base::Lower(s),
+            None => Base::Mkfs { vsize: VSIZE },
+        };
+        let tar = overlaybd::source::decompress(BufReader::new(File::open(&l.path)?))?;
+        let (report, _) = convert_native(
+            tar,
+            base,
+            scratch(work, "data")?,
+            scratch(work, "index")?,
+            File::create(&out_path)?,
+            &NativeOptions::default(),
+        )?;
+        sizes.push(format!("{}K", report.layer_sectors / 2));
+        blobs.push(out_path);
+    }
+    Ok(format!("layer blocks written: {}", sizes.join(" ")))
+}
+
+fn turbo(layers: &[LayerBlob], work: &Path) -> Result<String> {
+    if layers.iter().any(|l| !l.gzip) {
+        bail!("TurboOCI bench needs gzip layers");
+    }
+    let mut lowers: Vec<(Vec<u8>, std::path::PathBuf)> = Vec::new();
+    let mut sizes = Vec::new();
+    for l in layers {
+        let stack = if lowers.is_empty() {
+            None
+        } else {
+            let sources = lowers
+                .iter()
+                .map(|(tgz, orig)| {
+                    let meta = layer::read_turbo_meta(tgz.as_slice())?;
+                    Ok(layer::LayerSource::Turbo {
+                        fs_meta: Box::new(meta.fs_meta),
+                        gzip_meta: meta.gzip_meta,
+                        original: Box::new(File::open(orig)?),
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?;
+            Some(layer::open_stack(sources)?)
+        };
+        let base = match &stack {
+            Some(s) => Base::Lower(s),
+            None => Base::Mkfs { vsize: VSIZE },
+        };
+        let opts = TurboOptions {
+            lower_count: lowers.len() as u8,
+            ..Default::default()
+        };
+        let (report, tgz) = convert_turbo(
+            BufReader::new(File::open(&l.path)?),
+            base,
+            scratch(work, "meta")?,
+            scratch(work, "index")?,
+            Vec::new(),
+            &opts,
+        )?;
+        sizes.push(format!("{}K", report.blob_len / 1024));
+        lowers.push((tgz, l.path.clone()));
+    }
+    Ok(format!("meta layers: {}", sizes.join(" ")))
+}
+
+/// Peak resident set of this process (VmHWM), in KiB.
+pub fn peak_rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}

@@ -1,7 +1,8 @@
 # Two commands matter: `just demo` (convert a sample image) and `just test` (everything CI runs).
 set shell := ["bash", "-euo", "pipefail", "-c"]
 
-work := justfile_directory() / "target/work"
+# Crates that must stay pure Rust and build for wasm32-wasip2 (engines run as components).
+wasm_crates := "-p blockio -p zfile -p tarwrap -p lsmt -p gzindex -p tarstream -p ociapply -p ext4 -p layer -p overlaybd"
 
 default: test
 
@@ -9,12 +10,41 @@ default: test
 setup:
     bash .ci/setup
 
-# Build, run every test, build the engine crates for wasm32-wasip2, and run the fuzz smoke.
+# Make the project's sample image, convert it to overlaybd and TurboOCI, check and print the result.
+demo: setup
+    cargo build -p convertor-tests --bin demo
+    target/debug/demo target/demo
+
+# Build, run every test, check the wasm build of the engine crates, then a short fuzz run.
 test: setup
     cargo build --workspace --all-targets
     cargo test --workspace --no-fail-fast
     just wasm-check
+    just fuzz 10
 
-# The format and ext4 crates must stay pure Rust that builds for wasm32-wasip2.
+# The engine crates must keep building for wasm32-wasip2.
 wasm-check:
-    cargo build --target wasm32-wasip2 -p blockio -p zfile -p tarwrap -p lsmt -p gzindex -p tarstream -p ociapply -p ext4 -p layer
+    cargo build --target wasm32-wasip2 {{wasm_crates}}
+
+# Run every fuzz target for SECONDS each (cargo-fuzz; libFuzzer needs RUSTC_BOOTSTRAP on stable).
+fuzz SECONDS="60":
+    command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked --quiet
+    for dir in engines/*/fuzz; do \
+      for target in $(ls "$dir/fuzz_targets" | sed 's/\.rs$//'); do \
+        echo "== fuzz ${dir%/fuzz} $target ({{SECONDS}} s)"; \
+        (cd "${dir%/fuzz}" && RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR="{{justfile_directory()}}/target/fuzz" \
+          cargo fuzz run "$target" -- -max_total_time={{SECONDS}} -rss_limit_mb=2048 2>&1 | tail -2); \
+      done; \
+    done
+
+# Throughput, peak memory and the ratio to a bare codec pass; IMAGE is an OCI layout[:tag]
+# (default: the Debian rootfs-large image, built on first use; needs root and a Debian mirror).
+bench IMAGE="":
+    cargo build --release -p convertor-tests --bin bench
+    image="{{IMAGE}}"; \
+    if [ -z "$image" ]; then \
+      [ -f target/bench/rootfs-large/index.json ] || DEB_CACHE="$PWD/target/bench/debs" \
+        bash ../shared/bench/make-rootfs-image.sh target/bench/rootfs-large --variant large; \
+      image=target/bench/rootfs-large:latest; \
+    fi; \
+    target/release/bench "$image"

@@ -1,11 +1,10 @@
 //! Benchmark stages over the layers of an OCI image (see the `bench` binary).
 
+use crate::convert::{convert_image_native, convert_image_turbo, scratch};
 use crate::image::{LayerBlob, image_layers};
-use anyhow::{Context, Result, bail};
-use overlaybd::native::{Base, NativeOptions, convert_native};
-use overlaybd::turbo::{TurboOptions, convert_turbo};
+use anyhow::{Context, Result};
 use sha2::{Digest, Sha256};
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{BufReader, Read, Write};
 use std::path::Path;
 use std::time::Instant;
@@ -155,16 +154,6 @@ fn read_full(r: &mut dyn Read, buf: &mut [u8]) -> std::io::Result<usize> {
     Ok(n)
 }
 
-fn scratch(work: &Path, name: &str) -> Result<File> {
-    let p = work.join(name);
-    Ok(OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .open(p)?)
-}
-
 /// mkfs + apply + flush of every layer on one sparse raw device, no commit: the filesystem
 /// work alone. Reports the metadata blocks each layer wrote.
 fn apply_only(layers: &[LayerBlob], work: &Path) -> Result<String> {
@@ -191,80 +180,17 @@ fn apply_only(layers: &[LayerBlob], work: &Path) -> Result<String> {
 }
 
 fn native(layers: &[LayerBlob], work: &Path) -> Result<String> {
-    let mut blobs: Vec<std::path::PathBuf> = Vec::new();
-    let mut sizes = Vec::new();
-    for (i, l) in layers.iter().enumerate() {
-        let out_path = work.join(format!("native-{i}.commit"));
-        let stack = if blobs.is_empty() {
-            None
-        } else {
-            let sources = blobs
-                .iter()
-                .map(|p| Ok(layer::LayerSource::Native(Box::new(File::open(p)?))))
-                .collect::<Result<Vec<_>>>()?;
-            Some(layer::open_stack(sources)?)
-        };
-        let base = match &stack {
-            Some(s) => Base::Lower(s),
-            None => Base::Mkfs { vsize: VSIZE },
-        };
-        let tar = overlaybd::source::decompress(BufReader::new(File::open(&l.path)?))?;
-        let (report, _) = convert_native(
-            tar,
-            base,
-            scratch(work, "data")?,
-            scratch(work, "index")?,
-            File::create(&out_path)?,
-            &NativeOptions::default(),
-        )?;
-        sizes.push(format!("{}K", report.layer_sectors / 2));
-        blobs.push(out_path);
-    }
-    Ok(format!("layer blocks written: {}", sizes.join(" ")))
+    let done = convert_image_native(layers, VSIZE, work)?;
+    let sizes: Vec<String> = done.iter().map(|c| c.detail.clone()).collect();
+    Ok(format!("per layer: {}", sizes.join(", ")))
 }
 
 fn turbo(layers: &[LayerBlob], work: &Path) -> Result<String> {
-    if layers.iter().any(|l| !l.gzip) {
-        bail!("TurboOCI bench needs gzip layers");
-    }
-    let mut lowers: Vec<(Vec<u8>, std::path::PathBuf)> = Vec::new();
-    let mut sizes = Vec::new();
-    for l in layers {
-        let stack = if lowers.is_empty() {
-            None
-        } else {
-            let sources = lowers
-                .iter()
-                .map(|(tgz, orig)| {
-                    let meta = layer::read_turbo_meta(tgz.as_slice())?;
-                    Ok(layer::LayerSource::Turbo {
-                        fs_meta: Box::new(meta.fs_meta),
-                        gzip_meta: meta.gzip_meta,
-                        original: Box::new(File::open(orig)?),
-                    })
-                })
-                .collect::<Result<Vec<_>>>()?;
-            Some(layer::open_stack(sources)?)
-        };
-        let base = match &stack {
-            Some(s) => Base::Lower(s),
-            None => Base::Mkfs { vsize: VSIZE },
-        };
-        let opts = TurboOptions {
-            lower_count: lowers.len() as u8,
-            ..Default::default()
-        };
-        let (report, tgz) = convert_turbo(
-            BufReader::new(File::open(&l.path)?),
-            base,
-            scratch(work, "meta")?,
-            scratch(work, "index")?,
-            Vec::new(),
-            &opts,
-        )?;
-        sizes.push(format!("{}K", report.blob_len / 1024));
-        lowers.push((tgz, l.path.clone()));
-    }
+    let done = convert_image_turbo(layers, VSIZE, work)?;
+    let sizes: Vec<String> = done
+        .iter()
+        .map(|c| format!("{} KiB", c.blob_len / 1024))
+        .collect();
     Ok(format!("meta layers: {}", sizes.join(" ")))
 }
 

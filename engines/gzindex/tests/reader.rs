@@ -50,8 +50,10 @@ fn random_reads_at_level(level: u32, span: u32) {
     assert!(streamed == data, "level {level}: streamed output differs");
     assert_eq!(index.uncompress_file_size, data.len() as u64);
     assert_eq!(index.gzip_file_size, gz.len() as u64);
+    // zlib-rs's level 1 (its "quick" strategy) may emit the whole payload as one deflate
+    // block, leaving a single checkpoint; which flate2 backend the workspace unifies on decides.
     assert!(
-        index.entries.len() >= 2,
+        index.entries.len() >= 2 || level == 1,
         "level {level}: {} entries",
         index.entries.len()
     );

@@ -161,3 +161,40 @@ fn edge_image_turbo_bare_fs_meta() {
         );
     }
 }
+
+/// Plain tar layers: no gzip index, the meta points straight into the tar blobs.
+#[test]
+fn edge_image_turbo_from_plain_tars() {
+    let Some(edge) = edge::uncompressed() else {
+        return;
+    };
+    let work = Work::new("edge-turbo-tar");
+    let mut metas: Vec<PathBuf> = Vec::new();
+    for (i, layer) in edge.layers.iter().enumerate() {
+        let tgz = work.path(format!("layer-{i}.turbo.tgz"));
+        let mut a = Args::new("apply").arg("--turbo");
+        if metas.is_empty() {
+            a = a.arg("--mkfs");
+        }
+        for (m, original) in metas.iter().zip(&edge.layers) {
+            a = a.opt("--lower", m).opt("--lower-target", original);
+        }
+        a.opt("--meta-layer", &tgz)
+            .arg(layer)
+            .opt("-o", work.path(format!("layer-{i}.ext4.fs.meta")))
+            .ok();
+        let names: Vec<String> = meta_members(&tgz).into_iter().map(|(n, _)| n).collect();
+        assert!(!names.contains(&"gzip.meta".to_string()), "{names:?}");
+        metas.push(tgz);
+    }
+    let raw = work.path("device.raw");
+    let mut a = Args::new("flatten");
+    for m in &metas {
+        a = a.arg(m);
+    }
+    for original in &edge.layers {
+        a = a.opt("--turbo-target", original);
+    }
+    a.opt("-o", &raw).ok();
+    edge::assert_device(&raw, &edge, &work);
+}

@@ -25,7 +25,16 @@ fn oracle() -> Tree {
         apply_layer(&mut fs, &mut reader, &ApplyOptions::default()).expect("MemFs apply");
     }
     fs.check().expect("MemFs invariants");
-    Tree::from_memfs(&fs.snapshot())
+    let tree = Tree::from_memfs(&fs.snapshot());
+    // Guard against comparing near-empty pictures.
+    assert!(
+        tree.entries.len() > 20,
+        "{} oracle entries",
+        tree.entries.len()
+    );
+    assert!(!tree.entries["/usr/bin/ping"].xattrs.is_empty());
+    assert_eq!(tree.entries["/dev/sda"].rdev, Some((8, 0)));
+    tree
 }
 
 /// The sample layers as gzip blobs, bottom first.

@@ -26,21 +26,32 @@ pub fn shared() -> Option<PathBuf> {
     s
 }
 
-/// The edge image, generated on first use under a lock (test binaries run one after the
-/// other, but tests inside one run in parallel); None when ../shared is absent.
+/// The edge image (gzip layers), generated on first use under a lock (test binaries run one
+/// after the other, but tests inside one run in parallel); None when ../shared is absent.
 pub fn image() -> Option<Edge> {
+    variant("edge-image", &[])
+}
+
+/// The edge image with plain tar layers.
+pub fn uncompressed() -> Option<Edge> {
+    variant("edge-image-tar", &["--uncompressed"])
+}
+
+fn variant(name: &str, options: &[&str]) -> Option<Edge> {
     let shared = shared()?;
     let cache = profile_dir().join("e2e-cache");
     std::fs::create_dir_all(&cache).expect("creating the cache dir");
-    let lock = std::fs::File::create(cache.join("edge.lock")).expect("creating the lock file");
+    let lock =
+        std::fs::File::create(cache.join(format!("{name}.lock"))).expect("creating the lock file");
     lock.lock().expect("locking the edge image cache");
-    let dir = cache.join("edge-image");
+    let dir = cache.join(name);
     let done = dir.join(".complete");
     if !done.exists() {
         let _ = std::fs::remove_dir_all(&dir);
         let out = Command::new("python3")
             .arg(shared.join("fixtures/make-edge-image.py"))
             .arg(&dir)
+            .args(options)
             .output()
             .expect("running python3");
         assert!(

@@ -119,7 +119,10 @@ fn zfile_x_of_every_golden_vector_gives_its_input() {
         Args::new("zfile").arg("--verify").arg(&path).ok();
         seen += 1;
     }
-    assert_eq!(seen, 21, "golden ZFile vectors found (19 bare, 2 tar-wrapped)");
+    assert_eq!(
+        seen, 21,
+        "golden ZFile vectors found (19 bare, 2 tar-wrapped)"
+    );
 }
 
 /// Our ZFiles round-trip through the CLI for each codec and block size, bare and tar-wrapped,

@@ -1,0 +1,34 @@
+//! Runs conversion engines: WebAssembly components of the `convertor:engine` world.
+//!
+//! A [`Runtime`] owns one wasmtime engine with epoch interruption and a compiled-code cache.
+//! [`Runtime::load`] gives an [`EngineHandle`]; every call on it gets a fresh store with a memory
+//! limit, a deadline, a cap on output bytes and no capabilities beyond the handles the host
+//! passes (see `wasi` for the deterministic WASI subset std needs).
+
+mod bindings;
+mod cache;
+mod config;
+mod error;
+mod handle;
+mod publish;
+mod resources;
+mod runtime;
+mod state;
+mod wasi;
+
+pub use cache::CacheOutcome;
+pub use config::RuntimeConfig;
+pub use error::ConvertError;
+pub use handle::{EngineHandle, EngineIdentity, LayerIo};
+pub use publish::{LayerResult, PublishedLayer};
+pub use resources::lowers::{LowerLayers, NoLowers};
+pub use runtime::Runtime;
+pub use state::{LogFn, ProgressFn};
+
+/// The WIT types engines and the host exchange.
+pub mod wit {
+    pub use crate::bindings::convertor::engine::host::LogLevel;
+    pub use crate::bindings::convertor::engine::types::{
+        EngineError, EngineInfo, LayerInfo, LayerParams, MediaFamily, OptionSpec,
+    };
+}

@@ -1,0 +1,108 @@
+//! An engine that breaks the rules on request, so the host's limits can be tested.
+//!
+//! `mode` option: `ok` (copies the source to a sink), `loop`, `memory`, `output`, `trap`,
+//! `bad-descriptor`, `clock` (reports what time and randomness it sees).
+
+#![allow(clippy::too_many_arguments)] // in the generated bindings
+
+wit_bindgen::generate!({
+    path: "../../../../../wit",
+    world: "engine",
+});
+
+use convertor::engine::host;
+use std::hint::black_box;
+
+struct Hostile;
+
+impl Guest for Hostile {
+    fn describe() -> EngineInfo {
+        EngineInfo {
+            name: "hostile".into(),
+            version: "0.1.0".into(),
+            artifact_type: "application/vnd.test.hostile".into(),
+            accepts: vec!["application/vnd.oci.image.layer.v1.tar".into()],
+            options: vec![],
+        }
+    }
+
+    fn convert_layer(
+        params: LayerParams,
+        source: &SourceLayer,
+        _lowers: &LowerLayers,
+    ) -> Result<Vec<PublishedLayer>, EngineError> {
+        let mode = params
+            .options
+            .iter()
+            .find(|(k, _)| k == "mode")
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("ok");
+        let sink = host::create_sink("out").map_err(EngineError::Io)?;
+        match mode {
+            "loop" => {
+                let mut x = 0u64;
+                loop {
+                    x = black_box(x.wrapping_add(1));
+                }
+            }
+            "memory" => {
+                let mut hoard: Vec<Vec<u8>> = Vec::new();
+                loop {
+                    hoard.push(vec![1u8; 16 << 20]);
+                    black_box(&hoard);
+                }
+            }
+            "output" => {
+                let chunk = vec![7u8; 1 << 20];
+                loop {
+                    // An engine that ignores the error and keeps going must still fail.
+                    let _ = sink.append(&chunk);
+                    if sink.size() > (1 << 40) {
+                        break;
+                    }
+                }
+            }
+            "trap" => {
+                let data = source.read(4).map_err(EngineError::Io)?;
+                sink.append(&data).map_err(EngineError::Io)?;
+                panic!("hostile engine gave up after {} bytes", data.len());
+            }
+            "bad-descriptor" => {
+                return Ok(vec![PublishedLayer {
+                    blob: "no-such-sink".into(),
+                    media_type: "application/octet-stream".into(),
+                    annotations: vec![],
+                    diff_id: None,
+                }]);
+            }
+            "clock" => {
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_nanos())
+                    .unwrap_or(u128::MAX);
+                let mut map = std::collections::HashMap::new();
+                for i in 0..32u32 {
+                    map.insert(i, i);
+                }
+                let order: Vec<String> = map.keys().map(|k| k.to_string()).collect();
+                let text = format!("now={now} order={}", order.join(","));
+                sink.append(text.as_bytes()).map_err(EngineError::Io)?;
+            }
+            _ => loop {
+                let data = source.read(1 << 16).map_err(EngineError::Io)?;
+                if data.is_empty() {
+                    break;
+                }
+                sink.append(&data).map_err(EngineError::Io)?;
+            },
+        }
+        Ok(vec![PublishedLayer {
+            blob: "out".into(),
+            media_type: "application/vnd.oci.image.layer.v1.tar".into(),
+            annotations: vec![],
+            diff_id: None,
+        }])
+    }
+}
+
+export!(Hostile);

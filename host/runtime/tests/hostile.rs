@@ -1,0 +1,174 @@
+//! Engines that break the rules: each limit fails with its own error, and the runtime keeps
+//! working afterwards.
+
+mod common;
+
+use std::io::Cursor;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use common::{hostile_wasm, layer_info, params, sha256};
+use engine_runtime::{
+    ConvertError, EngineHandle, LayerIo, LayerResult, NoLowers, Runtime, RuntimeConfig,
+};
+
+const TAR: &str = "application/vnd.oci.image.layer.v1.tar";
+const DEADLINE: Duration = Duration::from_millis(500);
+const MEMORY: usize = 64 << 20;
+const OUTPUT_MIN: u64 = 4 << 20;
+
+fn engine() -> &'static EngineHandle {
+    static ENGINE: OnceLock<EngineHandle> = OnceLock::new();
+    ENGINE.get_or_init(|| {
+        let config = RuntimeConfig {
+            memory_limit_bytes: MEMORY,
+            layer_deadline: DEADLINE,
+            output_cap_ratio: 1,
+            output_cap_min_bytes: OUTPUT_MIN,
+            ..RuntimeConfig::default()
+        };
+        Runtime::new(config)
+            .expect("runtime")
+            .load(hostile_wasm())
+            .expect("load hostile")
+    })
+}
+
+fn run(mode: &str, source: &[u8]) -> Result<LayerResult, ConvertError> {
+    let info = layer_info(TAR, source, sha256(source));
+    let work = tempfile::tempdir().unwrap();
+    let io = LayerIo {
+        work_dir: work.path().into(),
+        ..LayerIo::default()
+    };
+    let result = engine().convert_layer(
+        &params(&[("mode", mode)]),
+        Cursor::new(source.to_vec()),
+        info,
+        NoLowers,
+        &io,
+    );
+    if let Ok(result) = &result {
+        // Read the blobs before the work dir goes away.
+        for layer in &result.layers {
+            assert_eq!(
+                std::fs::read(&layer.blob_path).unwrap().len() as u64,
+                layer.size
+            );
+        }
+    }
+    result
+}
+
+/// A well-behaved call right after a failure proves the failure left nothing broken.
+fn assert_still_works() {
+    let source = b"hello, layer".repeat(100);
+    let result = run("ok", &source).expect("a normal conversion after a failure");
+    assert_eq!(result.layers.len(), 1);
+    assert_eq!(result.layers[0].digest, sha256(&source));
+    assert_eq!(
+        result.layers[0].diff_id,
+        sha256(&source),
+        "no diff_id means the blob's digest"
+    );
+}
+
+#[test]
+fn infinite_loop_hits_the_deadline() {
+    let start = Instant::now();
+    let err = run("loop", b"x").unwrap_err();
+    assert!(
+        matches!(err, ConvertError::Deadline(d) if d == DEADLINE),
+        "unexpected error: {err}"
+    );
+    assert!(
+        start.elapsed() < DEADLINE * 10,
+        "interrupted only after {:?}",
+        start.elapsed()
+    );
+    assert!(err.to_string().contains("deadline"));
+    assert_still_works();
+}
+
+#[test]
+fn memory_bomb_hits_the_memory_limit() {
+    let err = run("memory", b"x").unwrap_err();
+    match &err {
+        ConvertError::MemoryLimit { limit, requested } => {
+            assert_eq!(*limit, MEMORY);
+            assert!(requested > limit);
+        }
+        other => panic!("unexpected error: {other}"),
+    }
+    assert!(err.to_string().contains("memory limit"));
+    assert_still_works();
+}
+
+#[test]
+fn output_bomb_hits_the_output_cap() {
+    let source = vec![0u8; 1000];
+    let err = run("output", &source).unwrap_err();
+    assert!(
+        matches!(err, ConvertError::OutputCap { cap } if cap == OUTPUT_MIN + 1000),
+        "unexpected error: {err}"
+    );
+    assert_still_works();
+}
+
+#[test]
+fn panic_is_a_trap_with_the_message() {
+    let err = run("trap", b"some bytes").unwrap_err();
+    match &err {
+        ConvertError::Trap { message } => {
+            assert!(
+                message.contains("hostile engine gave up after 4 bytes"),
+                "message: {message}"
+            );
+        }
+        other => panic!("unexpected error: {other}"),
+    }
+    assert_still_works();
+}
+
+#[test]
+fn descriptor_naming_no_sink_is_malformed() {
+    let err = run("bad-descriptor", b"x").unwrap_err();
+    assert!(
+        matches!(&err, ConvertError::MalformedDescriptor(msg) if msg.contains("no-such-sink")),
+        "unexpected error: {err}"
+    );
+    assert_still_works();
+}
+
+#[test]
+fn engine_sees_no_time_and_fixed_randomness() {
+    let read = |result: LayerResult| std::fs::read_to_string(&result.layers[0].blob_path).unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let io = LayerIo {
+        work_dir: work.path().into(),
+        ..LayerIo::default()
+    };
+    let mut outputs = Vec::new();
+    for _ in 0..2 {
+        let info = layer_info(TAR, b"x", sha256(b"x"));
+        let result = engine()
+            .convert_layer(
+                &params(&[("mode", "clock")]),
+                Cursor::new(b"x".to_vec()),
+                info,
+                NoLowers,
+                &io,
+            )
+            .expect("clock mode");
+        outputs.push(read(result));
+    }
+    assert!(
+        outputs[0].starts_with("now=0 "),
+        "the engine saw a clock: {}",
+        outputs[0]
+    );
+    assert_eq!(
+        outputs[0], outputs[1],
+        "HashMap order must not vary between runs"
+    );
+}

@@ -1,7 +1,7 @@
-//! The Debian rootfs-small benchmark image (../shared/bench/make-rootfs-image.sh) converted to
-//! both formats: e2fsck-clean, and the kernel's view of the merged device equals a reference
-//! unpack of the image. Needs root (debootstrap, loop mounts) and a Debian mirror; the image is
-//! built once and kept under target/bench.
+//! The Debian benchmark images (../shared/bench/make-rootfs-image.sh, small and large) converted
+//! to both formats: e2fsck-clean, and the kernel's view of the merged device equals a reference
+//! unpack of the image. Needs root (debootstrap, loop mounts) and a Debian mirror; the images
+//! are built once and kept under target/bench (`just bench` uses the large one too).
 
 use convertor_tests::convert::{
     Converted, convert_image_native, convert_image_turbo, open_converted,
@@ -21,34 +21,37 @@ fn is_root() -> bool {
         .is_ok_and(|o| o.stdout == b"0\n")
 }
 
-/// The image and the snapshot of its reference unpack, built on first use (once per process:
-/// the tests run in parallel threads).
-fn rootfs_small() -> Option<(PathBuf, PathBuf)> {
-    static ONCE: std::sync::OnceLock<Option<(PathBuf, PathBuf)>> = std::sync::OnceLock::new();
-    ONCE.get_or_init(build_rootfs_small).clone()
+/// The image and the snapshot of its reference unpack, built on first use (once per process
+/// and variant: the tests run in parallel threads).
+fn rootfs(variant: &'static str) -> Option<(PathBuf, PathBuf)> {
+    type Built = std::sync::OnceLock<Option<(PathBuf, PathBuf)>>;
+    static SMALL: Built = Built::new();
+    static LARGE: Built = Built::new();
+    let once = if variant == "small" { &SMALL } else { &LARGE };
+    once.get_or_init(|| build_rootfs(variant)).clone()
 }
 
-fn build_rootfs_small() -> Option<(PathBuf, PathBuf)> {
+fn build_rootfs(variant: &str) -> Option<(PathBuf, PathBuf)> {
     let shared = shared_dir()?;
     if !is_root() {
         eprintln!("not root: skipping the rootfs test (debootstrap and loop mounts need root)");
         return None;
     }
     let bench = repo_root().join("target/bench");
-    let image = bench.join("rootfs-small");
+    let image = bench.join(format!("rootfs-{variant}"));
     if !image.join("index.json").is_file() {
         let status = Command::new("bash")
             .arg(shared.join("bench/make-rootfs-image.sh"))
             .arg(&image)
-            .args(["--variant", "small"])
+            .args(["--variant", variant])
             .env("DEB_CACHE", bench.join("debs"))
             .status()
             .expect("running make-rootfs-image.sh");
         assert!(status.success(), "make-rootfs-image.sh failed");
     }
-    let tree = bench.join("rootfs-small.tree.json");
+    let tree = bench.join(format!("rootfs-{variant}.tree.json"));
     if !tree.is_file() {
-        let unpacked = bench.join("rootfs-small.unpacked");
+        let unpacked = bench.join(format!("rootfs-{variant}.unpacked"));
         let _ = std::fs::remove_dir_all(&unpacked);
         let verify = shared.join("fixtures/verify-edge-image.py");
         let ok = Command::new("python3")
@@ -114,24 +117,40 @@ fn check(done: &[Converted], dir: &Path, tree: &Path) {
     );
 }
 
-#[test]
-fn rootfs_small_native_matches_its_unpacked_tree() {
-    let Some((image, tree)) = rootfs_small() else {
+fn convert_and_check(variant: &'static str, turbo: bool) {
+    let Some((image, tree)) = rootfs(variant) else {
         return;
     };
     let layers = image_layers(&image, "latest").unwrap();
-    let dir = scratch("rootfs-small-native");
-    let done = convert_image_native(&layers, VSIZE, &dir).unwrap();
+    let dir = scratch(&format!(
+        "rootfs-{variant}-{}",
+        if turbo { "turbo" } else { "native" }
+    ));
+    let done = if turbo {
+        convert_image_turbo(&layers, VSIZE, &dir).unwrap()
+    } else {
+        convert_image_native(&layers, VSIZE, &dir).unwrap()
+    };
     check(&done, &dir, &tree);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn rootfs_small_native_matches_its_unpacked_tree() {
+    convert_and_check("small", false);
 }
 
 #[test]
 fn rootfs_small_turbo_matches_its_unpacked_tree() {
-    let Some((image, tree)) = rootfs_small() else {
-        return;
-    };
-    let layers = image_layers(&image, "latest").unwrap();
-    let dir = scratch("rootfs-small-turbo");
-    let done = convert_image_turbo(&layers, VSIZE, &dir).unwrap();
-    check(&done, &dir, &tree);
+    convert_and_check("small", true);
+}
+
+#[test]
+fn rootfs_large_native_matches_its_unpacked_tree() {
+    convert_and_check("large", false);
+}
+
+#[test]
+fn rootfs_large_turbo_matches_its_unpacked_tree() {
+    convert_and_check("large", true);
 }

@@ -172,3 +172,41 @@ fn engine_sees_no_time_and_fixed_randomness() {
         "HashMap order must not vary between runs"
     );
 }
+
+#[test]
+fn scratch_files_and_assets_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let asset = dir.path().join("base.tar");
+    let base = b"base layer bytes".repeat(50);
+    std::fs::write(&asset, &base).unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let io = LayerIo {
+        work_dir: work.path().into(),
+        assets: [("base".to_string(), asset.clone())].into(),
+        ..LayerIo::default()
+    };
+    let info = layer_info(TAR, b"x", sha256(b"x"));
+
+    let result = engine()
+        .convert_layer(
+            &params(&[("mode", "scratch")]),
+            Cursor::new(b"x".to_vec()),
+            info,
+            NoLowers,
+            &io,
+        )
+        .expect("scratch mode");
+
+    assert_eq!(result.layers.len(), 2);
+    assert_eq!(
+        std::fs::read(&result.layers[0].blob_path).unwrap(),
+        base,
+        "the sink holds the asset's bytes"
+    );
+    assert_eq!(
+        result.layers[1].blob_path, asset,
+        "an asset is published in place"
+    );
+    assert_eq!(result.layers[1].digest, sha256(&base));
+    assert_eq!(result.layers[1].size, base.len() as u64);
+}

@@ -67,6 +67,17 @@ impl Guest for Hostile {
                 sink.append(&data).map_err(EngineError::Io)?;
                 panic!("hostile engine gave up after {} bytes", data.len());
             }
+            "scratch" => {
+                check_scratch().map_err(EngineError::Internal)?;
+                let asset = host::open_asset("base").map_err(EngineError::Io)?;
+                let data = asset
+                    .read(0, asset.size() as u32)
+                    .map_err(EngineError::Io)?;
+                sink.append(&data).map_err(EngineError::Io)?;
+                let mut layers = vec![layer("out")];
+                layers.push(layer("base"));
+                return Ok(layers);
+            }
             "bad-descriptor" => {
                 return Ok(vec![PublishedLayer {
                     blob: "no-such-sink".into(),
@@ -96,13 +107,42 @@ impl Guest for Hostile {
                 sink.append(&data).map_err(EngineError::Io)?;
             },
         }
-        Ok(vec![PublishedLayer {
-            blob: "out".into(),
-            media_type: "application/vnd.oci.image.layer.v1.tar".into(),
-            annotations: vec![],
-            diff_id: None,
-        }])
+        Ok(vec![layer("out")])
     }
+}
+
+fn layer(blob: &str) -> PublishedLayer {
+    PublishedLayer {
+        blob: blob.into(),
+        media_type: "application/vnd.oci.image.layer.v1.tar".into(),
+        annotations: vec![],
+        diff_id: None,
+    }
+}
+
+/// Sparse writes, hole punching and resizing behave as the WIT promises.
+fn check_scratch() -> Result<(), String> {
+    let expect = |ok: bool, what: &str| {
+        if ok {
+            Ok(())
+        } else {
+            Err(format!("scratch: {what}"))
+        }
+    };
+    let s = host::create_scratch()?;
+    s.write(1 << 20, b"abcdef")?;
+    expect(s.size() == (1 << 20) + 6, "size after a sparse write")?;
+    expect(s.read(0, 16)? == [0u8; 16], "unwritten bytes read as zeros")?;
+    expect(s.read(1 << 20, 6)? == b"abcdef", "written bytes read back")?;
+    s.punch(1 << 20, 3)?;
+    expect(
+        s.read(1 << 20, 6)? == b"\0\0\0def",
+        "punched bytes read as zeros",
+    )?;
+    s.set_size(10)?;
+    expect(s.size() == 10, "size after set-size")?;
+    expect(s.read(0, 11).is_err(), "reads past the size fail")?;
+    Ok(())
 }
 
 export!(Hostile);

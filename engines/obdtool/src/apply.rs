@@ -2,7 +2,8 @@
 //! overlaybd-create + overlaybd-apply + overlaybd-commit (or turboOCI-apply) in one step.
 
 use crate::flatten::open_layers;
-use anyhow::{Context, Result, anyhow, bail};
+use crate::staged::Staged;
+use anyhow::{Context, Result, bail};
 use lsmt::Uuid;
 use overlaybd::native::{Base, NativeOptions, convert_native};
 use overlaybd::turbo::{TurboOptions, convert_turbo};
@@ -72,10 +73,11 @@ pub fn run(args: Args) -> Result<()> {
     let stack = if args.lowers.is_empty() {
         None
     } else {
-        Some(
-            open_layers(&args.lowers, &args.lower_targets, &args.lower_indexes)
-                .map_err(|e| dedup(e.chain().map(|c| c.to_string())))?,
-        )
+        Some(open_layers(
+            &args.lowers,
+            &args.lower_targets,
+            &args.lower_indexes,
+        )?)
     };
     let base = match &stack {
         Some(s) => Base::Lower(s),
@@ -103,7 +105,6 @@ pub fn run(args: Args) -> Result<()> {
             Vec::new(),
             &opts,
         )
-        .map_err(one_line)
         .context("converting the layer (TurboOCI)")?;
         let meta = layer::read_turbo_meta(tgz.as_slice())?;
         staged.write(&args.output, &meta.fs_meta)?;
@@ -137,12 +138,9 @@ pub fn run(args: Args) -> Result<()> {
             uuid: parse_uuid(args.uuid.as_deref())?,
             parent_uuid: parse_uuid(args.parent_uuid.as_deref())?,
         };
-        let tar = overlaybd::source::decompress(source)
-            .map_err(one_line)
-            .context("reading the layer")?;
+        let tar = overlaybd::source::decompress(source).context("reading the layer")?;
         let out = staged.create(&args.output)?;
         let (report, _) = convert_native(tar, base, scratch.file(0)?, scratch.file(1)?, out, &opts)
-            .map_err(one_line)
             .context("converting the layer")?;
         staged.commit()?;
         warn(&report.warnings);
@@ -170,71 +168,6 @@ fn warn(warnings: &[String]) {
 fn parse_uuid(s: Option<&str>) -> Result<Option<Uuid>> {
     s.map(|s| Uuid::parse(s).with_context(|| format!("bad uuid {s:?}")))
         .transpose()
-}
-
-/// The error and its causes as one message. The engine errors repeat their source in their
-/// own text, so a cause already contained in the message so far is left out.
-fn one_line<E: std::error::Error>(e: E) -> anyhow::Error {
-    let mut texts = vec![e.to_string()];
-    let mut cause = e.source();
-    while let Some(c) = cause {
-        texts.push(c.to_string());
-        cause = c.source();
-    }
-    dedup(texts)
-}
-
-fn dedup(texts: impl IntoIterator<Item = String>) -> anyhow::Error {
-    let mut msg = String::new();
-    for text in texts {
-        if msg.is_empty() {
-            msg = text;
-        } else if !msg.contains(&text) {
-            msg = format!("{msg}: {text}");
-        }
-    }
-    anyhow!(msg)
-}
-
-/// Outputs are written as `<path>.partial` and renamed into place only once the whole
-/// conversion succeeded, so a failed run leaves nothing that looks like a result.
-#[derive(Default)]
-struct Staged {
-    /// (temporary, final) paths not yet renamed.
-    pending: Vec<(PathBuf, PathBuf)>,
-}
-
-impl Staged {
-    fn create(&mut self, path: &Path) -> Result<File> {
-        let tmp = PathBuf::from(format!("{}.partial", path.display()));
-        let file = File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
-        self.pending.push((tmp, path.to_path_buf()));
-        Ok(file)
-    }
-
-    fn write(&mut self, path: &Path, bytes: &[u8]) -> Result<()> {
-        use std::io::Write;
-        let mut file = self.create(path)?;
-        file.write_all(bytes)
-            .with_context(|| format!("writing {}", path.display()))
-    }
-
-    fn commit(&mut self) -> Result<()> {
-        while let Some((tmp, dst)) = self.pending.first() {
-            std::fs::rename(tmp, dst)
-                .with_context(|| format!("renaming {} to {}", tmp.display(), dst.display()))?;
-            self.pending.remove(0);
-        }
-        Ok(())
-    }
-}
-
-impl Drop for Staged {
-    fn drop(&mut self) {
-        for (tmp, _) in &self.pending {
-            let _ = std::fs::remove_file(tmp);
-        }
-    }
 }
 
 /// Scratch files beside the output, removed when done (also on failure).

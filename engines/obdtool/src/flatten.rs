@@ -1,5 +1,6 @@
 //! `obdtool flatten LAYER... -o RAW`: the merged device as a sparse raw image.
 
+use crate::staged::Staged;
 use anyhow::{Context, Result, bail};
 use layer::{DynRead, LayerSource, flatten, open_stack, read_turbo_meta};
 use lsmt::Stack;
@@ -25,10 +26,12 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result<()> {
     let stack = open_layers(&args.layers, &args.turbo_targets, &args.gzip_indexes)?;
-    let mut out = File::create(&args.output)
-        .with_context(|| format!("creating {}", args.output.display()))?;
+    let mut staged = Staged::default();
+    let mut out = staged.create(&args.output)?;
     out.set_len(stack.virtual_size())?;
     let written = flatten(&stack, &mut out).context("writing the merged device")?;
+    drop(out);
+    staged.commit()?;
     println!(
         "{}: {} bytes virtual, {} bytes of data from {} layers",
         args.output.display(),

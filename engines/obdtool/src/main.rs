@@ -3,6 +3,7 @@
 mod apply;
 mod flatten;
 mod info;
+mod staged;
 mod zfilecmd;
 
 use anyhow::Result;
@@ -40,7 +41,21 @@ fn main() {
         Command::Apply(a) => apply::run(a),
     };
     if let Err(e) = result {
-        eprintln!("obdtool: {e:#}");
+        eprintln!("obdtool: {}", one_line(&e));
         std::process::exit(1);
     }
+}
+
+/// The error and its causes on one line. Library errors quote their source in their own
+/// message, so a cause already contained in the text so far is left out.
+fn one_line(e: &anyhow::Error) -> String {
+    let mut msg = String::new();
+    for text in e.chain().map(|c| c.to_string()) {
+        if msg.is_empty() {
+            msg = text;
+        } else if !msg.contains(&text) {
+            msg = format!("{msg}: {text}");
+        }
+    }
+    msg
 }

@@ -1,5 +1,6 @@
 //! `obdtool zfile [-x] IN OUT`: overlaybd-zfile's job (tar-wrapped input accepted with -x).
 
+use crate::staged::Staged;
 use anyhow::{Context, Result, bail};
 use blockio::ReadAt;
 use layer::open_blob;
@@ -48,7 +49,8 @@ pub fn run(args: Args) -> Result<()> {
             return Ok(());
         }
         let out_path = args.output.context("give the output path")?;
-        let mut out = BufWriter::new(File::create(&out_path)?);
+        let mut staged = Staged::default();
+        let mut out = BufWriter::new(staged.create(&out_path)?);
         let mut buf = vec![0u8; 1 << 20];
         let mut pos = 0;
         loop {
@@ -80,7 +82,8 @@ pub fn run(args: Args) -> Result<()> {
         ..Options::default()
     };
     let out_path = args.output.context("give the output path")?;
-    let out = File::create(&out_path)?;
+    let mut staged = Staged::default();
+    let out = staged.create(&out_path)?;
     let mut reader = std::io::BufReader::new(input);
     let summary = if args.tar {
         let mut wrap = tarwrap::TarWrapWriter::new(out)?;
@@ -94,6 +97,7 @@ pub fn run(args: Args) -> Result<()> {
         std::io::copy(&mut reader, &mut z)?;
         z.finish()?.1
     };
+    staged.commit()?;
     println!(
         "{} -> {}: {} -> {} bytes in {} blocks",
         args.input.display(),

@@ -62,6 +62,8 @@ pub fn run(args: Args) -> Result<()> {
             pos += n as u64;
         }
         out.flush()?;
+        drop(out);
+        staged.commit()?;
         println!(
             "{} -> {} ({} bytes)",
             args.input.display(),

@@ -26,6 +26,10 @@ test: setup
 wasm-check:
     cargo build --target wasm32-wasip2 {{wasm_crates}}
 
+# Build the built-in engine components (release, wasm32-wasip2) into target/wasm32-wasip2/release.
+engines:
+    cargo build --release --target wasm32-wasip2 -p overlaybd-engine -p turbooci-engine
+
 # Run every fuzz target for SECONDS each (cargo-fuzz; libFuzzer needs RUSTC_BOOTSTRAP on stable).
 fuzz SECONDS="60":
     command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked --quiet

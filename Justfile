@@ -15,20 +15,29 @@ demo: setup
     cargo build -p convertor-tests --bin demo
     target/debug/demo target/demo
 
+# Components the tests load, built once (release, wasm32-wasip2) and handed over by path.
+wasm_dir := justfile_directory() / "target/wasm32-wasip2/release"
+export ENGINE_WASM_DIR := wasm_dir
+export OVERLAYBD_WASM := wasm_dir / "overlaybd_engine.wasm"
+export TURBOOCI_WASM := wasm_dir / "turbooci_engine.wasm"
+export RECOMPRESS_WASM := wasm_dir / "recompress_engine.wasm"
+export HOSTILE_WASM := wasm_dir / "hostile_engine.wasm"
+
 # Build, run every test, check the wasm build of the engine crates, then a short fuzz run.
-test: setup
+test: setup engines wasm-check
     cargo build --workspace --all-targets
     cargo test --workspace --no-fail-fast
-    just wasm-check
     just fuzz 10
 
-# The engine crates must keep building for wasm32-wasip2.
+# The engine crates must keep building for wasm32-wasip2 (same profile as the components).
 wasm-check:
-    cargo build --target wasm32-wasip2 {{wasm_crates}}
+    cargo build --release --target wasm32-wasip2 {{wasm_crates}}
 
-# Build the built-in engine components (release, wasm32-wasip2) into target/wasm32-wasip2/release.
+# Build the engine components (release, wasm32-wasip2) into target/wasm32-wasip2/release: the
+# built-in engines, the sample engine, and the fixtures the runtime and bench tests load.
 engines:
-    cargo build --release --target wasm32-wasip2 -p overlaybd-engine -p turbooci-engine
+    cargo build --release --target wasm32-wasip2 -p overlaybd-engine -p turbooci-engine -p recompress-engine -p bench-engine
+    cargo build --release --target wasm32-wasip2 --manifest-path host/runtime/tests/engines/hostile/Cargo.toml --target-dir target
 
 # Run every fuzz target for SECONDS each (cargo-fuzz; libFuzzer needs RUSTC_BOOTSTRAP on stable).
 fuzz SECONDS="60":
@@ -43,7 +52,7 @@ fuzz SECONDS="60":
 
 # Throughput, peak memory and the ratio to a bare codec pass; IMAGE is an OCI layout[:tag]
 # (default: the Debian rootfs-large image, built on first use; needs root and a Debian mirror).
-bench IMAGE="":
+bench IMAGE="": engines
     cargo build --release -p convertor-tests --bin bench
     image="{{IMAGE}}"; \
     if [ -z "$image" ]; then \

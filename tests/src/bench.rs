@@ -5,38 +5,53 @@ use crate::image::{LayerBlob, image_layers};
 use anyhow::{Context, Result};
 use sha2::{Digest, Sha256};
 use std::fs::File;
-use std::io::{BufReader, Read, Write};
+use std::io::{BufReader, Read};
 use std::path::Path;
 use std::time::Instant;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Stage {
     Codec,
     ZFile,
+    WasmZFile,
     GzIndex,
+    WasmGzIndex,
     Apply,
+    WasmApply,
     Native,
+    WasmNative,
     Turbo,
+    WasmTurbo,
 }
 
 impl Stage {
-    pub const ALL: [Stage; 6] = [
+    pub const ALL: [Stage; 11] = [
         Stage::Codec,
         Stage::ZFile,
+        Stage::WasmZFile,
         Stage::GzIndex,
+        Stage::WasmGzIndex,
         Stage::Apply,
+        Stage::WasmApply,
         Stage::Native,
+        Stage::WasmNative,
         Stage::Turbo,
+        Stage::WasmTurbo,
     ];
 
     pub fn name(self) -> &'static str {
         match self {
             Stage::Codec => "codec",
             Stage::ZFile => "zfile",
+            Stage::WasmZFile => "wasm-zfile",
             Stage::GzIndex => "gzindex",
+            Stage::WasmGzIndex => "wasm-gzindex",
             Stage::Apply => "apply",
+            Stage::WasmApply => "wasm-apply",
             Stage::Native => "native",
+            Stage::WasmNative => "wasm-native",
             Stage::Turbo => "turbo",
+            Stage::WasmTurbo => "wasm-turbo",
         }
     }
 
@@ -45,9 +60,24 @@ impl Stage {
             Stage::Codec => "bare inflate+LZ4+SHA-256 (codec)",
             Stage::ZFile => "ZFile LZ4 4 KiB compress",
             Stage::GzIndex => "gzip index build (inflate)",
-            Stage::Apply => "ext4 apply (inflate, mkfs/open)",
-            Stage::Native => "native convert, all layers",
+            Stage::Apply => "ext4 mkfs+apply per layer",
+            Stage::Native => "overlaybd convert, all layers",
             Stage::Turbo => "TurboOCI convert, all layers",
+            Stage::WasmNative => "  same, overlaybd engine (wasm)",
+            Stage::WasmTurbo => "  same, turbooci engine (wasm)",
+            Stage::WasmZFile | Stage::WasmGzIndex | Stage::WasmApply => "  same, in wasm",
+        }
+    }
+
+    /// The native stage a wasm stage is compared with.
+    pub fn native_twin(self) -> Option<Stage> {
+        match self {
+            Stage::WasmZFile => Some(Stage::ZFile),
+            Stage::WasmGzIndex => Some(Stage::GzIndex),
+            Stage::WasmApply => Some(Stage::Apply),
+            Stage::WasmNative => Some(Stage::Native),
+            Stage::WasmTurbo => Some(Stage::Turbo),
+            _ => None,
         }
     }
 }
@@ -76,12 +106,28 @@ const VSIZE: u64 = 64 << 30;
 pub fn run_stage(stage: Stage, layout: &Path, tag: &str, work: &Path) -> Result<StageResult> {
     let layers = image_layers(layout, tag)?;
     // Uncompressed tars are prepared outside the timed part of stages that do not inflate.
-    let tars: Vec<Vec<u8>> = match stage {
-        Stage::ZFile => layers
+    // Uncompressed tars are written out before the clock starts for stages that do not inflate.
+    let tars: Vec<std::path::PathBuf> = match stage {
+        Stage::ZFile | Stage::WasmZFile => layers
             .iter()
-            .map(|l| l.uncompressed())
+            .enumerate()
+            .map(|(i, l)| {
+                let p = work.join(format!("layer-{i}.tar"));
+                let mut tar = overlaybd::source::decompress(BufReader::new(File::open(&l.path)?))?;
+                std::io::copy(&mut tar, &mut File::create(&p)?)?;
+                Ok(p)
+            })
             .collect::<Result<_>>()?,
         _ => Vec::new(),
+    };
+    // Components are compiled (or loaded from the cache) before the clock starts too.
+    let engine = match stage {
+        Stage::WasmZFile | Stage::WasmGzIndex | Stage::WasmApply => {
+            Some(crate::wasm::load("bench_engine")?)
+        }
+        Stage::WasmNative => Some(crate::wasm::load("overlaybd_engine")?),
+        Stage::WasmTurbo => Some(crate::wasm::load("turbooci_engine")?),
+        _ => None,
     };
     let bytes: u64 = layers.iter().map(|l| l.diff_size).sum();
     let start = Instant::now();
@@ -95,14 +141,33 @@ pub fn run_stage(stage: Stage, layout: &Path, tag: &str, work: &Path) -> Result<
         Stage::ZFile => {
             let mut out_len = 0;
             for t in &tars {
-                let mut z = zfile::ZFileWriter::new(
-                    std::io::Cursor::new(Vec::new()),
-                    zfile::Options::default(),
-                )?;
-                z.write_all(t)?;
+                let out = File::create(work.join("out.zfile"))?;
+                let mut z = zfile::ZFileWriter::new(out, zfile::Options::default())?;
+                std::io::copy(&mut BufReader::new(File::open(t)?), &mut z)?;
                 out_len += z.finish()?.1.compressed_len;
             }
             Some(format!("ratio {:.2}", bytes as f64 / out_len.max(1) as f64))
+        }
+        Stage::WasmZFile | Stage::WasmGzIndex | Stage::WasmApply => {
+            let engine = engine.as_ref().context("bench engine")?;
+            let kernel = &stage.name()["wasm-".len()..];
+            for (i, l) in layers.iter().enumerate() {
+                if stage == Stage::WasmGzIndex && !l.gzip {
+                    continue;
+                }
+                let source = if stage == Stage::WasmZFile {
+                    tars[i].clone()
+                } else {
+                    l.path.clone()
+                };
+                crate::wasm::run_kernel(engine, kernel, &source, l, work)?;
+            }
+            None
+        }
+        Stage::WasmNative | Stage::WasmTurbo => {
+            let engine = engine.as_ref().context("engine")?;
+            crate::wasm::convert_image(engine, &layers, work)?;
+            None
         }
         Stage::GzIndex => {
             for l in layers.iter().filter(|l| l.gzip) {

@@ -6,19 +6,13 @@ use std::path::{Path, PathBuf};
 
 pub struct LayerBlob {
     pub path: PathBuf,
+    /// `sha256:` of the blob, and of its uncompressed tar (from the image config).
+    pub digest: String,
+    pub diff_id: String,
     pub media_type: String,
     pub gzip: bool,
     /// Length of the uncompressed tar.
     pub diff_size: u64,
-}
-
-impl LayerBlob {
-    pub fn uncompressed(&self) -> Result<Vec<u8>> {
-        let mut out = Vec::with_capacity(self.diff_size as usize);
-        overlaybd::source::decompress(std::io::BufReader::new(std::fs::File::open(&self.path)?))?
-            .read_to_end(&mut out)?;
-        Ok(out)
-    }
 }
 
 fn read_json(path: &Path) -> Result<serde_json::Value> {
@@ -56,9 +50,18 @@ pub fn image_layers(layout: &Path, tag: &str) -> Result<Vec<LayerBlob>> {
     let Some(layers) = doc["layers"].as_array() else {
         bail!("the manifest has no layers")
     };
+    let config = read_json(&blob_path(
+        layout,
+        doc["config"]["digest"].as_str().unwrap_or(""),
+    )?)?;
+    let diff_ids = config["rootfs"]["diff_ids"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     layers
         .iter()
-        .map(|l| {
+        .enumerate()
+        .map(|(i, l)| {
             let path = blob_path(layout, l["digest"].as_str().unwrap_or(""))?;
             let mut blob = LayerBlob {
                 gzip: std::fs::File::open(&path)
@@ -68,6 +71,12 @@ pub fn image_layers(layout: &Path, tag: &str) -> Result<Vec<LayerBlob>> {
                     })
                     .unwrap_or(false),
                 media_type: l["mediaType"].as_str().unwrap_or("").to_string(),
+                digest: l["digest"].as_str().unwrap_or("").to_string(),
+                diff_id: diff_ids
+                    .get(i)
+                    .and_then(|d| d.as_str())
+                    .unwrap_or("")
+                    .to_string(),
                 path,
                 diff_size: 0,
             };

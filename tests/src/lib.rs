@@ -7,6 +7,7 @@ pub mod image;
 pub mod oci;
 pub mod sample;
 pub mod tools;
+pub mod wasm;
 
 use std::path::PathBuf;
 

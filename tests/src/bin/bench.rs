@@ -30,10 +30,11 @@ fn main() -> Result<()> {
     let exe = std::env::current_exe()?;
     println!("image {layout}:{tag}");
     println!(
-        "{:<34} {:>10} {:>10} {:>12} {:>10}",
-        "stage", "MB", "MB/s", "vs codec", "peak RSS"
+        "{:<34} {:>8} {:>9} {:>9} {:>12} {:>9}",
+        "stage", "MB", "seconds", "MB/s", "vs codec", "peak RSS"
     );
     let mut codec_rate = None;
+    let mut rates: std::collections::HashMap<Stage, f64> = std::collections::HashMap::new();
     for stage in Stage::ALL {
         let out = Command::new(&exe)
             .args(["--stage", stage.name(), &layout, &tag])
@@ -52,20 +53,27 @@ fn main() -> Result<()> {
         if stage == Stage::Codec {
             codec_rate = Some(rate);
         }
+        rates.insert(stage, rate);
         let ratio = codec_rate
             .map(|c| format!("{:.2}x", rate / c))
             .unwrap_or_default();
+        let wasm_ratio = stage
+            .native_twin()
+            .and_then(|n| rates.get(&n))
+            .map(|n| format!("  wasm/native {:.2}", rate / n))
+            .unwrap_or_default();
+        let note = r["note"]
+            .as_str()
+            .map(|n| format!("  {n}"))
+            .unwrap_or_default();
         println!(
-            "{:<34} {:>10.1} {:>10.1} {:>12} {:>7} MiB{}",
+            "{:<34} {:>8.1} {:>9.2} {:>9.1} {:>12} {:>5} MiB{wasm_ratio}{note}",
             stage.label(),
             mb,
+            r["seconds"].as_f64().unwrap_or(0.0),
             rate,
             ratio,
             r["peak_rss_kib"].as_u64().unwrap_or(0) / 1024,
-            r["note"]
-                .as_str()
-                .map(|n| format!("  {n}"))
-                .unwrap_or_default(),
         );
     }
     let _ = std::fs::remove_dir_all(&work);

@@ -7,4 +7,5 @@ pub mod cli;
 pub mod gojson;
 pub mod image;
 pub mod layout;
+pub mod pipeline;
 pub mod plan;

@@ -1,9 +1,10 @@
 //! `convertor`: parses and validates the command line, resolves the source, then converts.
-//! The conversion itself is not wired to the engine runtime yet.
+//! OCI image layouts (`-r oci:DIR`) are converted in place; registries are not wired yet.
 
 use anyhow::{Result, bail};
 use convertor::cli::{self, Command, Options, Repository};
 use convertor::layout::Layout;
+use convertor::pipeline::{RunReport, convert_layout};
 use convertor::plan::plan_layout;
 use std::process::ExitCode;
 
@@ -29,9 +30,24 @@ fn run(opts: &Options) -> ExitCode {
         eprintln!("warning: {w}");
     }
     match convert(opts) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(report) => {
+            if opts.json {
+                println!("{}", report.to_json());
+            } else {
+                for line in report.summary_lines() {
+                    println!("{line}");
+                }
+            }
+            ExitCode::SUCCESS
+        }
         Err(e) => {
-            let msg = format!("{e:#}");
+            // One line, whatever the engine or a tool put in the message.
+            let msg = format!("{e:#}")
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .collect::<Vec<_>>()
+                .join(" ");
             if opts.json {
                 let mut out = b"{\"error\":".to_vec();
                 convertor::gojson::write_string(&mut out, &msg);
@@ -44,7 +60,7 @@ fn run(opts: &Options) -> ExitCode {
     }
 }
 
-fn convert(opts: &Options) -> Result<()> {
+fn convert(opts: &Options) -> Result<RunReport> {
     match &opts.repository {
         Repository::Layout(dir) => {
             let layout = Layout::open(dir)?;
@@ -52,13 +68,10 @@ fn convert(opts: &Options) -> Result<()> {
             for w in &plan.graph.warnings {
                 eprintln!("warning: {w}");
             }
-            bail!(
-                "conversion is not wired yet: {} resolved to {} with {} manifest(s), \
-                 but the engine runtime is not connected",
-                dir.display(),
-                plan.root.digest,
-                plan.graph.root.images().len()
-            )
+            let print = |line: String| println!("{line}");
+            let on_line: Option<&(dyn Fn(String) + Sync)> =
+                if opts.json { None } else { Some(&print) };
+            convert_layout(&layout, &plan, opts, on_line)
         }
         Repository::Registry { host, path } => bail!(
             "registry access is not wired yet ({host}/{path}); use -r oci:DIR with an OCI layout"

@@ -18,6 +18,11 @@ use std::path::PathBuf;
         "Examples:\n",
         "  convertor -r registry.example.com/library/redis -i 7.2.3 -o 7.2.3_obd\n",
         "  convertor -r oci:./layout -i amd64 --overlaybd amd64_obd --turboOCI amd64_turbo --oci\n\n",
+        "Engine components are found through --engine TAG=PATH, else $OVERLAYBD_WASM / \
+         $TURBOOCI_WASM, else beside the executable or in <target>/wasm32-wasip2/release \
+         (`just engines` builds them there). Compiled engines are cached in $CONVERTOR_CACHE_DIR \
+         (default ~/.cache/convertor). --mkfs=false reads the base layer from \
+         $CONVERTOR_BASELAYER (default /opt/overlaybd/baselayers/ext4_64).\n\n",
         "Version: ", env!("CARGO_PKG_VERSION")
     )
 )]

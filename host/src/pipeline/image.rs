@@ -1,0 +1,128 @@
+//! One manifest: its layers bottom-up through the engine, then its config and manifest.
+
+use super::engines::LoadedEngine;
+use super::layer::{LayerInput, convert_layer};
+use super::report::{ImageReport, layer_line};
+use super::store::VerifiedSources;
+use super::workdir::WorkDir;
+use crate::assemble::{AssembleOptions, assemble_image};
+use crate::image::{ImageNode, chain_ids, format_platform};
+use crate::layout::Layout;
+use anyhow::{Result, bail};
+use engine_runtime::LogFn;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+/// Everything the images of one target share.
+pub struct TargetCtx<'a> {
+    pub engine: &'a LoadedEngine,
+    /// Where source blobs are read.
+    pub source: &'a Layout,
+    /// Where outputs are stored: the source layout, or a scratch one with `--no-upload`.
+    pub store: &'a Layout,
+    pub verified: &'a VerifiedSources,
+    pub work: &'a WorkDir,
+    pub assemble: AssembleOptions,
+    pub dump: bool,
+    /// Set when any image failed: the others stop before their next layer.
+    pub cancel: &'a AtomicBool,
+    /// Receives one plain-output line per converted layer.
+    pub on_line: Option<&'a (dyn Fn(String) + Sync)>,
+    pub log: LogFn,
+}
+
+/// Why an image stopped early: another one failed first.
+#[derive(Debug, thiserror::Error)]
+#[error("stopped because another image failed")]
+pub struct Cancelled;
+
+/// Converts the `n`th image of the run (see `WorkDir::image_dir`).
+pub fn convert_image(ctx: &TargetCtx<'_>, n: usize, node: &ImageNode) -> Result<ImageReport> {
+    let image_dir = ctx.work.image_dir(n, &node.source)?;
+    let result = convert_in(ctx, &image_dir, node);
+    if result.is_err() {
+        ctx.work.discard(&image_dir);
+    }
+    result
+}
+
+fn convert_in(ctx: &TargetCtx<'_>, image_dir: &Path, node: &ImageNode) -> Result<ImageReport> {
+    let start = Instant::now();
+    let platform = node
+        .source
+        .platform
+        .as_ref()
+        .map(format_platform)
+        .unwrap_or_default();
+    let source_layers = node.manifest.layers();
+    let diff_ids = node.config.diff_ids();
+    let chain = chain_ids(diff_ids);
+    let mut lowers = Vec::new();
+    let mut outputs = Vec::new();
+    let mut reports = Vec::new();
+    for (i, desc) in source_layers.iter().enumerate() {
+        if ctx.cancel.load(Ordering::Relaxed) {
+            return Err(Cancelled.into());
+        }
+        let (Some(diff_id), Some(chain_id)) = (diff_ids.get(i), chain.get(i)) else {
+            bail!(
+                "manifest {} has no diff_id for layer {i}",
+                node.source.digest
+            );
+        };
+        let input = LayerInput {
+            index: i,
+            desc,
+            diff_id,
+            chain_id,
+            parent_chain_id: i
+                .checked_sub(1)
+                .and_then(|p| chain.get(p))
+                .map(String::as_str),
+        };
+        let (out, report) = convert_layer(ctx, image_dir, &input, &mut lowers)?;
+        if let Some(line) = ctx.on_line {
+            line(layer_line(
+                ctx.engine.format,
+                &platform,
+                source_layers.len(),
+                &report,
+            ));
+        }
+        outputs.extend(out);
+        reports.push(report);
+    }
+    drop(lowers);
+
+    let doc = assemble_image(
+        &node.source,
+        &node.manifest,
+        &node.config,
+        &outputs,
+        &ctx.assemble,
+    );
+    ctx.store
+        .put_document(&doc.config.descriptor.media_type, &doc.config.bytes)?;
+    ctx.store
+        .put_document(&doc.manifest.descriptor.media_type, &doc.manifest.bytes)?;
+    let mut dumped = Vec::new();
+    if ctx.dump {
+        dumped.push(ctx.work.dump(image_dir, "config.json", &doc.config.bytes)?);
+        dumped.push(
+            ctx.work
+                .dump(image_dir, "manifest.json", &doc.manifest.bytes)?,
+        );
+    } else {
+        ctx.work.discard(image_dir);
+    }
+    Ok(ImageReport {
+        source: node.source.bare(),
+        platform,
+        manifest: doc.manifest.descriptor,
+        config: doc.config.descriptor,
+        layers: reports,
+        seconds: start.elapsed().as_secs_f64(),
+        dumped,
+    })
+}

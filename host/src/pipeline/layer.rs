@@ -1,0 +1,175 @@
+//! One source layer through the engine: parameters, the call, placeholder substitution and
+//! storing what it published.
+
+use super::image::TargetCtx;
+use super::lowers::{StoredLayer, StoredLowers};
+use super::report::LayerReport;
+use super::store::store_file;
+use crate::assemble::OutputLayer;
+use crate::gojson::{Annotations, Descriptor};
+use crate::image::MediaFamily;
+use anyhow::{Context, Result, anyhow, bail};
+use engine_runtime::wit::{self, LayerInfo, LayerParams};
+use engine_runtime::{LayerIo, PublishedLayer};
+use std::fs::File;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Where a source layer sits in its image.
+pub struct LayerInput<'a> {
+    pub index: usize,
+    pub desc: &'a Descriptor,
+    pub diff_id: &'a str,
+    pub chain_id: &'a str,
+    pub parent_chain_id: Option<&'a str>,
+}
+
+/// Annotation values the engine leaves for the host (wit/engine.wit, `published-layer`).
+const DIGEST_PLACEHOLDER: &str = "{digest}";
+const SIZE_PLACEHOLDER: &str = "{size}";
+
+/// Converts one layer on top of `lowers` (the layers published so far, extended here) and
+/// returns the image's new layers.
+pub fn convert_layer(
+    ctx: &TargetCtx<'_>,
+    image_dir: &Path,
+    input: &LayerInput<'_>,
+    lowers: &mut Vec<Arc<StoredLayer>>,
+) -> Result<(Vec<OutputLayer>, LayerReport)> {
+    let start = Instant::now();
+    let engine = ctx.engine;
+    let desc = input.desc;
+    if !engine.accepts(&desc.media_type) {
+        bail!(
+            "the {} engine does not accept layer media type {:?}",
+            engine.info.name,
+            desc.media_type
+        );
+    }
+    let source_path = ctx.verified.open(ctx.source, desc)?;
+    let source_info = LayerInfo {
+        media_type: desc.media_type.clone(),
+        digest: desc.digest.clone(),
+        size: u64::try_from(desc.size)
+            .map_err(|_| anyhow!("layer {} has a negative size", desc.digest))?,
+        diff_id: input.diff_id.to_string(),
+        annotations: desc
+            .annotations
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+    };
+    let params = LayerParams {
+        index: u32::try_from(input.index).context("too many layers")?,
+        chain_id: input.chain_id.to_string(),
+        parent_chain_id: input.parent_chain_id.map(str::to_string),
+        family: match ctx.assemble.family {
+            MediaFamily::Oci => wit::MediaFamily::Oci,
+            MediaFamily::Docker => wit::MediaFamily::Docker,
+        },
+        options: engine.options.clone(),
+    };
+    let layer_dir = ctx.work.layer_dir(image_dir, input.index, &desc.digest)?;
+    let io = LayerIo {
+        work_dir: layer_dir.clone(),
+        assets: engine.assets.clone(),
+        log: Some(ctx.log.clone()),
+        progress: None,
+    };
+    let source = File::open(&source_path)
+        .with_context(|| format!("failed to open {}", source_path.display()))?;
+    let source_file = Arc::new(
+        File::open(&source_path)
+            .with_context(|| format!("failed to open {}", source_path.display()))?,
+    );
+    let result = engine
+        .handle
+        .convert_layer(
+            &params,
+            source,
+            source_info.clone(),
+            StoredLowers(Arc::new(lowers.clone())),
+            &io,
+        )
+        .map_err(anyhow::Error::new)
+        .with_context(|| format!("failed to convert layer {} ({})", input.index, desc.digest))?;
+    if result.layers.is_empty() {
+        bail!(
+            "the {} engine published nothing for layer {} ({})",
+            engine.info.name,
+            input.index,
+            desc.digest
+        );
+    }
+
+    let count = result.layers.len();
+    let mut outputs = Vec::with_capacity(count);
+    for (i, p) in result.layers.into_iter().enumerate() {
+        let movable = p.blob_path.starts_with(&layer_dir);
+        let stored = store_file(ctx.store, &p.blob_path, &p.digest, movable)?;
+        let descriptor = descriptor(&p)?;
+        let info = LayerInfo {
+            media_type: descriptor.media_type.clone(),
+            digest: p.digest.clone(),
+            size: p.size,
+            diff_id: p.diff_id.clone(),
+            annotations: descriptor
+                .annotations
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        };
+        let blob = Arc::new(
+            File::open(&stored).with_context(|| format!("failed to open {}", stored.display()))?,
+        );
+        // The last layer a call publishes is the conversion of its source; any before it (the
+        // base layer) stands on its own.
+        let (src_info, src_file) = if i + 1 == count {
+            (source_info.clone(), source_file.clone())
+        } else {
+            (info.clone(), blob.clone())
+        };
+        lowers.push(Arc::new(StoredLayer {
+            info,
+            blob,
+            source_info: src_info,
+            source: src_file,
+        }));
+        outputs.push(OutputLayer {
+            descriptor,
+            diff_id: p.diff_id,
+        });
+    }
+    ctx.work.discard(&layer_dir);
+    let report = LayerReport {
+        index: input.index,
+        source: desc.bare(),
+        outputs: outputs.iter().map(|o| o.descriptor.clone()).collect(),
+        seconds: start.elapsed().as_secs_f64(),
+    };
+    Ok((outputs, report))
+}
+
+/// The layer descriptor: the engine's media type and annotations (placeholders filled in)
+/// with the stored blob's digest and size.
+fn descriptor(p: &PublishedLayer) -> Result<Descriptor> {
+    let size = i64::try_from(p.size).context("published blob too large")?;
+    let mut d = Descriptor::new(&p.media_type, &p.digest, size);
+    d.annotations = substitute(&p.annotations, &p.digest, p.size);
+    Ok(d)
+}
+
+/// Replaces `{digest}` and `{size}` in annotation values. Later duplicates of a key win.
+pub fn substitute(annotations: &[(String, String)], digest: &str, size: u64) -> Annotations {
+    annotations
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.clone(),
+                v.replace(DIGEST_PLACEHOLDER, digest)
+                    .replace(SIZE_PLACEHOLDER, &size.to_string()),
+            )
+        })
+        .collect()
+}

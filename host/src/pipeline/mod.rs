@@ -1,0 +1,164 @@
+//! The conversion of an OCI image layout (`-r oci:DIR`): for each output format (native first,
+//! then TurboOCI) every image of the source graph is converted layer by layer through the
+//! format's engine component, its config and manifest (and the indexes above it) are assembled
+//! and stored as blobs, and only when every target succeeded are the output tags written.
+
+mod engines;
+mod graph;
+mod image;
+mod layer;
+mod locate;
+mod lowers;
+mod report;
+mod store;
+mod workdir;
+
+pub use engines::{LoadedEngine, engine_options};
+pub use layer::substitute;
+pub use locate::{DEFAULT_BASELAYER, baselayer_path, cache_dir, engine_path};
+pub use report::{ImageReport, LayerReport, RunReport, TargetReport, layer_line};
+pub use workdir::WorkDir;
+
+use crate::assemble::AssembleOptions;
+use crate::cli::{Dedup, Options, Target};
+use crate::gojson::Descriptor;
+use crate::image::{Graph, OCI_INDEX};
+use crate::layout::Layout;
+use crate::plan::Plan;
+use anyhow::{Context, Result};
+use engine_runtime::wit::LogLevel;
+use engine_runtime::{LogFn, Runtime, RuntimeConfig};
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::Instant;
+
+/// Converts the planned source of `layout` into every target of `opts`. `on_line` receives the
+/// plain-output line of each converted layer as it completes. The report's warnings are the
+/// graph walk's (the caller prints those) and the run's own (printed on stderr here).
+pub fn convert_layout(
+    layout: &Layout,
+    plan: &Plan,
+    opts: &Options,
+    on_line: Option<&(dyn Fn(String) + Sync)>,
+) -> Result<RunReport> {
+    let mut report = RunReport {
+        warnings: plan.graph.warnings.clone(),
+        ..RunReport::default()
+    };
+    if let Dedup::Mysql { .. } = opts.dedup {
+        let w = "the dedup database is not supported by this convertor: every layer is converted";
+        eprintln!("warning: {w}");
+        report.warnings.push(w.to_string());
+    }
+    let runtime = Runtime::new(RuntimeConfig {
+        cache_dir: cache_dir(),
+        ..RuntimeConfig::default()
+    })?;
+    // Every engine is loaded before any work, so a missing component fails fast.
+    let engines = opts
+        .targets
+        .iter()
+        .map(|t| LoadedEngine::load(&runtime, t.format, opts))
+        .collect::<Result<Vec<_>>>()?;
+    let work = WorkDir {
+        root: opts.work_dir.clone(),
+        reserve: opts.reserve,
+    };
+    std::fs::create_dir_all(&work.root)
+        .with_context(|| format!("failed to create work directory {}", work.root.display()))?;
+    let verified = store::VerifiedSources::default();
+    let images = plan.graph.root.images();
+    let mut first_n = 1;
+    for (target, engine) in opts.targets.iter().zip(&engines) {
+        let scratch;
+        let store = if opts.no_upload {
+            scratch = Layout::open_or_create(work.root.join(format!("no-upload-{}", target.tag)))?;
+            &scratch
+        } else {
+            layout
+        };
+        let cancel = AtomicBool::new(false);
+        let ctx = image::TargetCtx {
+            engine,
+            source: layout,
+            store,
+            verified: &verified,
+            work: &work,
+            assemble: AssembleOptions {
+                family: opts.family,
+                referrer_artifact_type: opts.referrer.then(|| engine.info.artifact_type.clone()),
+            },
+            dump: opts.dump_manifest,
+            cancel: &cancel,
+            on_line,
+            log: engine_log(&engine.info.name, opts.verbose),
+        };
+        let t = convert_target(&ctx, target, &plan.graph, &images, first_n, opts)
+            .with_context(|| format!("{} conversion failed", target.format.name()))?;
+        first_n += images.len();
+        if opts.no_upload {
+            work.discard(store.root());
+        }
+        report.targets.push(t);
+    }
+    if !opts.no_upload {
+        for t in &mut report.targets {
+            layout.tag(&t.tag, &tag_entry(&plan.root, &t.root))?;
+            t.tagged = true;
+        }
+    }
+    Ok(report)
+}
+
+fn convert_target(
+    ctx: &image::TargetCtx<'_>,
+    target: &Target,
+    graph: &Graph,
+    images: &[&crate::image::ImageNode],
+    first_n: usize,
+    opts: &Options,
+) -> Result<TargetReport> {
+    let start = Instant::now();
+    let reports = graph::convert_images(ctx, images, first_n, opts.concurrency)?;
+    let mut indexes = Vec::new();
+    let root = graph::assemble_node(ctx, &graph.root, &mut reports.iter(), &mut indexes)?;
+    let id = ctx.engine.handle.identity();
+    Ok(TargetReport {
+        format: target.format,
+        tag: target.tag.clone(),
+        engine_name: id.name.clone(),
+        engine_version: id.version.clone(),
+        engine_sha256: id.sha256.clone(),
+        root,
+        images: reports,
+        indexes,
+        seconds: start.elapsed().as_secs_f64(),
+        tagged: false,
+    })
+}
+
+/// The `index.json` entry of an output: its descriptor with the source entry's platform. An
+/// index whose Docker-mode media type is empty (an OCI source index without `mediaType`) is
+/// still entered as an OCI index, so the layout stays readable.
+fn tag_entry(source_root: &Descriptor, converted: &Descriptor) -> Descriptor {
+    let mut d = converted.bare();
+    if d.media_type.is_empty() {
+        d.media_type = OCI_INDEX.to_string();
+    }
+    d.platform = source_root.platform.clone();
+    d
+}
+
+/// Engine log lines on stderr: warnings always, the rest with `--verbose`.
+fn engine_log(engine: &str, verbose: bool) -> LogFn {
+    let engine = engine.to_string();
+    Arc::new(move |level, message| {
+        let label = match level {
+            LogLevel::Warn => "warning",
+            LogLevel::Info if verbose => "info",
+            LogLevel::Debug if verbose => "debug",
+            _ => return,
+        };
+        eprintln!("{label}: {engine}: {message}");
+    })
+}

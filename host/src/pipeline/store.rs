@@ -1,0 +1,108 @@
+//! Blobs in and out of the layout: source blobs verified before an engine reads them, published
+//! blobs moved in from the engine's work directory with their digest checked.
+
+use crate::gojson::Descriptor;
+use crate::image::Sha256Digester;
+use crate::layout::Layout;
+use anyhow::{Context, Result, bail};
+use std::collections::HashSet;
+use std::fs::File;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// sha256 and length of a file.
+pub fn hash_file(path: &Path) -> Result<(String, u64)> {
+    let mut file =
+        File::open(path).with_context(|| format!("failed to open {}", path.display()))?;
+    let mut digester = Sha256Digester::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = match file.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e).with_context(|| format!("failed to read {}", path.display())),
+        };
+        digester.update(buf.get(..n).unwrap_or_default());
+    }
+    let len = digester.len();
+    Ok((digester.finish(), len))
+}
+
+/// Source blobs already checked in this run (TurboOCI reads the same blobs as native).
+#[derive(Default)]
+pub struct VerifiedSources(Mutex<HashSet<String>>);
+
+impl VerifiedSources {
+    /// The path of the blob `desc` names, after checking its digest and size once per run.
+    pub fn open(&self, layout: &Layout, desc: &Descriptor) -> Result<PathBuf> {
+        let path = layout.blob_path(&desc.digest)?;
+        let known = self
+            .0
+            .lock()
+            .map(|s| s.contains(&desc.digest))
+            .unwrap_or(false);
+        if known {
+            return Ok(path);
+        }
+        if !path.is_file() {
+            bail!("layer blob {} is missing from the layout", desc.digest);
+        }
+        let (digest, size) = hash_file(&path)?;
+        if digest != desc.digest {
+            bail!(
+                "layer blob {} is corrupt: its content hashes to {digest}",
+                desc.digest
+            );
+        }
+        if i64::try_from(size).ok() != Some(desc.size) {
+            bail!(
+                "layer blob {} has {size} bytes but its descriptor says {}",
+                desc.digest,
+                desc.size
+            );
+        }
+        if let Ok(mut s) = self.0.lock() {
+            s.insert(desc.digest.clone());
+        }
+        Ok(path)
+    }
+}
+
+/// Puts the file at `path` into `layout` as blob `digest` and returns the stored path. A file
+/// the caller owns (`movable`) is renamed in when it is on the same filesystem; otherwise it is
+/// copied. Either way its content must hash to `digest`.
+pub fn store_file(layout: &Layout, path: &Path, digest: &str, movable: bool) -> Result<PathBuf> {
+    let dest = layout.blob_path(digest)?;
+    if dest.is_file() {
+        if movable {
+            let _ = std::fs::remove_file(path);
+        }
+        return Ok(dest);
+    }
+    if movable {
+        let (actual, _) = hash_file(path)?;
+        if actual != digest {
+            bail!(
+                "published blob {} hashes to {actual}, not the {digest} the engine run reported",
+                path.display()
+            );
+        }
+        if let Some(dir) = dest.parent() {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("failed to create {}", dir.display()))?;
+        }
+        if std::fs::rename(path, &dest).is_ok() {
+            return Ok(dest);
+        }
+    }
+    let file = File::open(path).with_context(|| format!("failed to open {}", path.display()))?;
+    layout
+        .write_blob_from(file, Some(digest))
+        .with_context(|| format!("failed to store {}", path.display()))?;
+    if movable {
+        let _ = std::fs::remove_file(path);
+    }
+    Ok(dest)
+}

@@ -239,7 +239,10 @@ fn platform_filter_prunes_nested_indexes() {
 fn chain_ids_and_uuids() {
     // hello-world: one layer, chainID = diff_id (upstream-convertor.md §2.7).
     let hw = "sha256:01bb4fce3eb1b56b05adf99504dafd31907a5aadac736e36b27595c8b92f07f1".to_string();
-    assert_eq!(chain_ids(std::slice::from_ref(&hw)), std::slice::from_ref(&hw));
+    assert_eq!(
+        chain_ids(std::slice::from_ref(&hw)),
+        std::slice::from_ref(&hw)
+    );
     assert_eq!(
         uuid_from_chain_id(&hw).unwrap(),
         "01bb4fce-3eb1-b56b-05ad-f99504dafd31"

@@ -10,10 +10,12 @@ default: test
 setup:
     bash .ci/setup
 
-# Make the project's sample image, convert it to overlaybd and TurboOCI, check and print the result.
-demo: setup
+# Make the project's sample image, convert it to overlaybd and TurboOCI with `convertor`, check
+# and print the result.
+demo: setup engines
+    cargo build -p convertor --bin convertor
     cargo build -p convertor-tests --bin demo
-    target/debug/demo target/demo
+    CONVERTOR=target/debug/convertor target/debug/demo target/demo
 
 # Components the tests load, built once (release, wasm32-wasip2) and handed over by path.
 wasm_dir := justfile_directory() / "target/wasm32-wasip2/release"

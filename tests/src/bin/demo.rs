@@ -1,23 +1,28 @@
-//! `demo [OUTDIR]`: make the project's sample image, convert it to both overlaybd formats, check
-//! each result with e2fsck and print what was made.
+//! `demo [OUTDIR]`: make the project's sample image, convert it to both overlaybd formats with
+//! the real `convertor` binary (`$CONVERTOR`, default `target/debug/convertor`), then flatten
+//! each result, check it with e2fsck and print what was made.
 
 use anyhow::{Context, Result, bail};
-use convertor_tests::convert::{
-    Converted, convert_image_native, convert_image_turbo, open_converted,
-};
-use convertor_tests::image::image_layers;
+use convertor_tests::image::{blob_path, image_layers};
 use convertor_tests::sample::write_sample_image;
+use convertor_tests::tools::{debugfs, e2fsck_clean};
+use layer::LayerSource;
 use std::fs::File;
+use std::io::BufReader;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::Instant;
 
-const VSIZE: u64 = 64 << 30;
+const TURBO_TARGET: &str = "containerd.io/snapshot/overlaybd/turbo-oci/target-digest";
 
 fn main() -> Result<()> {
     let out = std::env::args_os()
         .nth(1)
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("target/demo"));
+    let convertor = std::env::var_os("CONVERTOR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("target/debug/convertor"));
     let _ = std::fs::remove_dir_all(&out);
     let image = out.join("sample-image");
     write_sample_image(&image)?;
@@ -34,40 +39,50 @@ fn main() -> Result<()> {
             l.diff_size
         );
     }
-    type Convert = fn(&[convertor_tests::image::LayerBlob], u64, &Path) -> Result<Vec<Converted>>;
-    let formats: [(&str, Convert); 2] = [
-        ("overlaybd (native)", convert_image_native),
-        ("TurboOCI", convert_image_turbo),
+
+    let args = [
+        "-r".to_string(),
+        format!("oci:{}", image.display()),
+        "-i".into(),
+        "latest".into(),
+        "--overlaybd".into(),
+        "obd".into(),
+        "--turboOCI".into(),
+        "turbo".into(),
+        "-d".into(),
+        out.join("work").display().to_string(),
     ];
-    for (name, convert) in formats {
-        let dir = out.join(
-            name.split_whitespace()
-                .next()
-                .unwrap_or(name)
-                .to_lowercase(),
-        );
-        std::fs::create_dir_all(&dir)?;
-        let done: Vec<Converted> = convert(&layers, VSIZE, &dir)?;
-        println!("\n{name}:");
-        for (i, c) in done.iter().enumerate() {
-            println!(
-                "  layer {i}: {:>9} bytes  {}  ({})",
-                c.blob_len,
-                c.blob.display(),
-                c.detail
-            );
-        }
-        let raw = dir.join("merged.raw");
-        let stack = open_converted(&done)?;
-        let mut file = File::create(&raw)?;
-        file.set_len(stack.virtual_size())?;
-        layer::flatten(&stack, &mut file)?;
+    println!("\n$ {} {}", convertor.display(), args.join(" "));
+    let start = Instant::now();
+    let status = Command::new(&convertor)
+        .args(&args)
+        .status()
+        .with_context(|| format!("running {}", convertor.display()))?;
+    if !status.success() {
+        bail!("convertor failed ({status})");
+    }
+    println!("(converted in {:.2?})", start.elapsed());
+
+    for (name, tag) in [("overlaybd (native)", "obd"), ("TurboOCI", "turbo")] {
+        println!("\n{name}, tag {tag}:");
+        let manifest = tagged_manifest(&image, tag)?;
+        let raw = out.join(format!("{tag}.raw"));
+        let size = flatten(&image, &manifest, &raw)?;
         println!(
             "  merged device: {} ({} GiB, sparse)",
             raw.display(),
-            stack.virtual_size() >> 30
+            size >> 30
         );
-        println!("  e2fsck -fn: {}", e2fsck(&raw)?);
+        let fsck = e2fsck_clean(&raw)?;
+        println!(
+            "  e2fsck -fn: clean, {}",
+            fsck.lines()
+                .find(|l| l.contains(" files ("))
+                .unwrap_or("")
+                .split(": ")
+                .last()
+                .unwrap_or("")
+        );
         println!("  tree (debugfs ls -l /usr/bin):");
         for line in debugfs(&raw, "ls -l /usr/bin")?
             .lines()
@@ -79,32 +94,61 @@ fn main() -> Result<()> {
     Ok(())
 }
 
-fn e2fsck(raw: &Path) -> Result<String> {
-    let out = Command::new("e2fsck")
-        .arg("-fn")
-        .arg(raw)
-        .output()
-        .context("running e2fsck")?;
-    let text = String::from_utf8_lossy(&out.stdout);
-    if !out.status.success() {
-        bail!("e2fsck found problems:\n{text}");
-    }
-    Ok(format!(
-        "clean, {}",
-        text.lines()
-            .last()
-            .unwrap_or("")
-            .split(": ")
-            .last()
-            .unwrap_or("")
-    ))
+fn read_json(path: &Path) -> Result<serde_json::Value> {
+    serde_json::from_slice(
+        &std::fs::read(path).with_context(|| format!("reading {}", path.display()))?,
+    )
+    .with_context(|| format!("parsing {}", path.display()))
 }
 
-fn debugfs(raw: &Path, request: &str) -> Result<String> {
-    let out = Command::new("debugfs")
-        .args(["-R", request])
-        .arg(raw)
-        .output()
-        .context("running debugfs")?;
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+/// The manifest `tag` names in the layout's `index.json`.
+fn tagged_manifest(layout: &Path, tag: &str) -> Result<serde_json::Value> {
+    let index = read_json(&layout.join("index.json"))?;
+    let entry = index["manifests"]
+        .as_array()
+        .and_then(|m| {
+            m.iter()
+                .find(|e| e["annotations"]["org.opencontainers.image.ref.name"] == tag)
+        })
+        .with_context(|| format!("tag {tag} is missing from {}", layout.display()))?;
+    let digest = entry["digest"].as_str().unwrap_or_default();
+    println!(
+        "  manifest {digest} ({} bytes)",
+        entry["size"].as_u64().unwrap_or_default()
+    );
+    read_json(&blob_path(layout, digest)?)
+}
+
+/// Flattens the manifest's layers into a sparse raw device; returns its size.
+fn flatten(layout: &Path, manifest: &serde_json::Value, raw: &Path) -> Result<u64> {
+    let mut sources = Vec::new();
+    for (i, l) in manifest["layers"]
+        .as_array()
+        .context("the manifest has no layers")?
+        .iter()
+        .enumerate()
+    {
+        let digest = l["digest"].as_str().unwrap_or_default();
+        let blob = File::open(blob_path(layout, digest)?)?;
+        println!(
+            "  layer {i}: {:>9} bytes  {digest}",
+            l["size"].as_u64().unwrap_or_default()
+        );
+        sources.push(match l["annotations"][TURBO_TARGET].as_str() {
+            None => LayerSource::Native(Box::new(blob)),
+            Some(target) => {
+                let meta = layer::read_turbo_meta(BufReader::new(blob))?;
+                LayerSource::Turbo {
+                    fs_meta: Box::new(meta.fs_meta),
+                    gzip_meta: meta.gzip_meta,
+                    original: Box::new(File::open(blob_path(layout, target)?)?),
+                }
+            }
+        });
+    }
+    let stack = layer::open_stack(sources)?;
+    let mut file = File::create(raw)?;
+    file.set_len(stack.virtual_size())?;
+    layer::flatten(&stack, &mut file)?;
+    Ok(stack.virtual_size())
 }

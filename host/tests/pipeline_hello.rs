@@ -137,6 +137,22 @@ fn multi_arch_and_nested_index_keep_order_platforms_and_annotations() {
         assert_eq!(m.layers().len(), 1);
     }
 
+    // One image at a time gives the same index.
+    assert_ok(&convertor(&[
+        "-r",
+        &format!("oci:{layout_dir}"),
+        "-i",
+        "multi-arch",
+        "--oci",
+        "--overlaybd",
+        "ma1",
+        "--concurrency-limit",
+        "1",
+        "-d",
+        &work.display().to_string(),
+    ]));
+    assert_eq!(layout.resolve_tag("ma1").unwrap().digest, out.digest);
+
     let src = layout.resolve_tag("nested-index").unwrap();
     let out = layout.resolve_tag("ni").unwrap();
     let (src_top, out_top) = (
@@ -156,4 +172,69 @@ fn multi_arch_and_nested_index_keep_order_platforms_and_annotations() {
     // source converts to the same manifest.
     assert_eq!(inner[0].0, pairs[0].0);
     assert_eq!(inner[0].1, pairs[0].1);
+}
+
+fn blob_count(layout: &str) -> usize {
+    std::fs::read_dir(Path::new(layout).join("blobs/sha256"))
+        .unwrap()
+        .count()
+}
+
+#[test]
+fn no_upload_stores_nothing_and_dump_manifest_writes_the_documents() {
+    let Some(shared) = shared_dir() else { return };
+    let dir = tempdir();
+    let layout_dir = fixture(&shared, dir.path());
+    let work = dir.path().join("work");
+    let tags_before = pipeline_common::tags(Path::new(&layout_dir));
+    let blobs_before = blob_count(&layout_dir);
+    let stdout = assert_ok(&convertor(&[
+        "-r",
+        &format!("oci:{layout_dir}"),
+        "-i",
+        "nested-index",
+        "--overlaybd",
+        "x",
+        "--no-upload",
+        "--dump-manifest",
+        "--json",
+        "-d",
+        &work.display().to_string(),
+    ]));
+    assert_eq!(pipeline_common::tags(Path::new(&layout_dir)), tags_before);
+    assert_eq!(blob_count(&layout_dir), blobs_before);
+    let json: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    let target = &json["targets"][0];
+    assert_eq!(target["tagged"], false);
+    // Docker mode keeps the source list type of the root.
+    assert_eq!(
+        target["descriptor"]["mediaType"],
+        "application/vnd.docker.distribution.manifest.list.v2+json"
+    );
+
+    // Each manifest's documents are in its work directory, the root index in the work root,
+    // byte for byte what the digests in the report name.
+    let images = target["images"].as_array().unwrap();
+    assert_eq!(images.len(), 3);
+    for image in images {
+        let dumped: Vec<&str> = image["dumped"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p.as_str().unwrap())
+            .collect();
+        assert_eq!(dumped.len(), 2);
+        for (path, key) in dumped.iter().zip(["config", "manifest"]) {
+            let bytes = std::fs::read(path).unwrap();
+            assert_eq!(
+                convertor::image::sha256_digest(&bytes),
+                image[key]["digest"].as_str().unwrap()
+            );
+        }
+    }
+    let index = std::fs::read(work.join("index.json")).unwrap();
+    assert_eq!(
+        convertor::image::sha256_digest(&index),
+        target["descriptor"]["digest"].as_str().unwrap()
+    );
 }

@@ -238,3 +238,34 @@ fn no_upload_stores_nothing_and_dump_manifest_writes_the_documents() {
         target["descriptor"]["digest"].as_str().unwrap()
     );
 }
+
+#[test]
+fn referrer_outputs_name_their_source_as_subject() {
+    let Some(shared) = shared_dir() else { return };
+    let dir = tempdir();
+    let layout_dir = fixture(&shared, dir.path());
+    assert_ok(&convertor(&[
+        "-r",
+        &format!("oci:{layout_dir}"),
+        "-i",
+        "nested-index",
+        "--referrer",
+        "--turboOCI",
+        "ref",
+        "-d",
+        &dir.path().join("work").display().to_string(),
+    ]));
+    let layout = Layout::open(&layout_dir).unwrap();
+    let src = layout.resolve_tag("nested-index").unwrap();
+    let out = read_index(&layout, &layout.resolve_tag("ref").unwrap().digest);
+    let turbo = "application/vnd.containerd.overlaybd.turbo.v1+json";
+    assert_eq!(out.artifact_type, turbo);
+    assert_eq!(out.subject.as_ref().unwrap().digest, src.digest);
+    let src_index = read_index(&layout, &src.digest);
+    let Some(first) = out.manifests().first() else {
+        panic!("empty index")
+    };
+    let m = checked_manifest(&layout, first);
+    assert_eq!(m.artifact_type, turbo);
+    assert_eq!(m.subject, Some(src_index.manifests()[0].bare()));
+}

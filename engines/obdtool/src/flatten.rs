@@ -11,8 +11,17 @@ use std::path::{Path, PathBuf};
 pub struct Args {
     /// Layer blobs, bottom first. A TurboOCI layer (its meta tar.gz, or a bare `*.fs.meta`)
     /// takes the next --turbo-target and, unless its tar carries one, the next --gzip-index.
-    #[arg(required = true)]
+    #[arg(required_unless_present = "layout", conflicts_with = "layout")]
     layers: Vec<PathBuf>,
+    /// Flatten the converted image tagged --tag in this OCI layout instead (either format;
+    /// TurboOCI layers read their original blobs from the same layout).
+    #[arg(long, requires = "tag")]
+    layout: Option<PathBuf>,
+    #[arg(long)]
+    tag: Option<String>,
+    /// With --layout, the platform to take from an index (os/arch[/variant]).
+    #[arg(long)]
+    platform: Option<String>,
     /// The original layer blob a TurboOCI layer points into (repeat once per TurboOCI layer).
     #[arg(long = "turbo-target")]
     turbo_targets: Vec<PathBuf>,
@@ -25,7 +34,14 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let stack = open_layers(&args.layers, &args.turbo_targets, &args.gzip_indexes)?;
+    let (layers, targets) = match (&args.layout, &args.tag) {
+        (Some(layout), Some(tag)) => {
+            let image = crate::layout::image_layers(layout, tag, args.platform.as_deref())?;
+            (image.layers, image.targets)
+        }
+        _ => (args.layers.clone(), args.turbo_targets.clone()),
+    };
+    let stack = open_layers(&layers, &targets, &args.gzip_indexes)?;
     let mut staged = Staged::default();
     let mut out = staged.create(&args.output)?;
     out.set_len(stack.virtual_size())?;
@@ -37,7 +53,7 @@ pub fn run(args: Args) -> Result<()> {
         args.output.display(),
         stack.virtual_size(),
         written,
-        args.layers.len()
+        layers.len()
     );
     Ok(())
 }

@@ -3,6 +3,7 @@
 mod apply;
 mod flatten;
 mod info;
+mod layout;
 mod staged;
 mod zfilecmd;
 

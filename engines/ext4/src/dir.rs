@@ -449,7 +449,8 @@ fn layout_htree(
 mod tests {
     use super::super::htree::HASH_HALF_MD4;
     use super::*;
-    use std::path::{Path, PathBuf};
+    use crate::e2fsprogs_test::{Scratch, debugfs, have_tools, mkfs, tool};
+    use std::path::Path;
     use std::process::Command;
 
     const BS: usize = 4096;
@@ -842,72 +843,6 @@ mod tests {
 
     // ---- real-tool tests (e2fsprogs) ----
 
-    fn tool(name: &str) -> Option<PathBuf> {
-        let p = Path::new("/usr/sbin").join(name);
-        p.exists().then_some(p)
-    }
-
-    fn have_tools() -> bool {
-        let ok = ["mke2fs", "debugfs", "e2fsck"]
-            .iter()
-            .all(|t| tool(t).is_some());
-        if !ok {
-            eprintln!("note: e2fsprogs not found in /usr/sbin, skipping");
-        }
-        ok
-    }
-
-    struct Scratch(PathBuf);
-    impl Scratch {
-        fn new(tag: &str) -> Self {
-            let p = std::env::temp_dir().join(format!("ext4-dir-{tag}-{}", std::process::id()));
-            std::fs::create_dir_all(&p).unwrap();
-            Scratch(p)
-        }
-    }
-    impl Drop for Scratch {
-        fn drop(&mut self) {
-            std::fs::remove_dir_all(&self.0).ok();
-        }
-    }
-
-    fn mkfs(img: &Path) {
-        let st = Command::new(tool("mke2fs").unwrap())
-            .args([
-                "-F",
-                "-q",
-                "-t",
-                "ext4",
-                "-O",
-                "^metadata_csum,^has_journal",
-                "-b",
-                "4096",
-                "-I",
-                "256",
-            ])
-            .arg(img)
-            .arg("16M")
-            .output()
-            .unwrap();
-        assert!(
-            st.status.success(),
-            "mke2fs: {}",
-            String::from_utf8_lossy(&st.stderr)
-        );
-    }
-
-    /// Runs debugfs commands from a file (names may hold any bytes but whitespace).
-    fn debugfs(img: &Path, cmds: &[u8], write: bool) -> String {
-        let file = img.with_extension("cmds");
-        std::fs::write(&file, cmds).unwrap();
-        let mut c = Command::new(tool("debugfs").unwrap());
-        if write {
-            c.arg("-w");
-        }
-        let out = c.arg("-f").arg(&file).arg(img).output().unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
     fn stat_field(img: &Path, path: &str, field: &str) -> u32 {
         let out = debugfs(img, format!("stat {path}\n").as_bytes(), false);
         let at = out
@@ -990,7 +925,7 @@ mod tests {
         if !have_tools() {
             return;
         }
-        let tmp = Scratch::new("parse");
+        let tmp = Scratch::new("dir-parse");
         let img = tmp.0.join("fs.img");
         mkfs(&img);
         let names = tool_names(2_000);
@@ -1062,7 +997,7 @@ mod tests {
     /// Returns the index depth and whether e2fsck found the image clean.
     fn check_with_e2fsck(case: &Case) -> (u8, bool) {
         use std::os::unix::fs::FileExt;
-        let tmp = Scratch::new(case.tag);
+        let tmp = Scratch::new(&format!("dir-{}", case.tag));
         let img = tmp.0.join("fs.img");
         mkfs(&img);
         let file = std::fs::OpenOptions::new()

@@ -9,6 +9,8 @@ mod alloc;
 mod cache;
 pub mod dir;
 mod directory;
+#[cfg(test)]
+mod e2fsprogs_test;
 mod ea;
 mod error;
 mod extent;

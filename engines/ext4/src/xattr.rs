@@ -406,7 +406,8 @@ pub fn parse_block(block: &[u8]) -> Result<Vec<Xattr>, XattrError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::{Path, PathBuf};
+    use crate::e2fsprogs_test::{Scratch, have_tools, mkfs, tool};
+    use std::path::Path;
     use std::process::Command;
 
     const BS: usize = 4096;
@@ -667,69 +668,9 @@ mod tests {
 
     // ---- real-tool tests (e2fsprogs) ----
 
-    fn tool(name: &str) -> Option<PathBuf> {
-        let p = Path::new("/usr/sbin").join(name);
-        p.exists().then_some(p)
-    }
-
-    fn have_tools() -> bool {
-        let ok = ["mke2fs", "debugfs", "e2fsck"]
-            .iter()
-            .all(|t| tool(t).is_some());
-        if !ok {
-            eprintln!("note: e2fsprogs not found in /usr/sbin, skipping");
-        }
-        ok
-    }
-
-    struct Scratch(PathBuf);
-    impl Scratch {
-        fn new(tag: &str) -> Self {
-            let p = std::env::temp_dir().join(format!("ext4-xattr-{tag}-{}", std::process::id()));
-            std::fs::create_dir_all(&p).unwrap();
-            Scratch(p)
-        }
-    }
-    impl Drop for Scratch {
-        fn drop(&mut self) {
-            std::fs::remove_dir_all(&self.0).ok();
-        }
-    }
-
-    fn mkfs(img: &Path) {
-        let st = Command::new(tool("mke2fs").unwrap())
-            .args([
-                "-F",
-                "-q",
-                "-t",
-                "ext4",
-                "-O",
-                "^metadata_csum,^has_journal",
-                "-b",
-                "4096",
-                "-I",
-                "256",
-            ])
-            .arg(img)
-            .arg("16M")
-            .output()
-            .unwrap();
-        assert!(
-            st.status.success(),
-            "mke2fs: {}",
-            String::from_utf8_lossy(&st.stderr)
-        );
-    }
-
+    /// debugfs with a text script.
     fn debugfs(img: &Path, cmds: &str, write: bool) -> String {
-        let file = img.with_extension("cmds");
-        std::fs::write(&file, cmds).unwrap();
-        let mut c = Command::new(tool("debugfs").unwrap());
-        if write {
-            c.arg("-w");
-        }
-        let out = c.arg("-f").arg(&file).arg(img).output().unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
+        crate::e2fsprogs_test::debugfs(img, cmds.as_bytes(), write)
     }
 
     /// Byte offset of an inode in the image, from `imap`.
@@ -787,7 +728,7 @@ mod tests {
         if !have_tools() {
             return;
         }
-        let tmp = Scratch::new("read");
+        let tmp = Scratch::new("xattr-read");
         let img = tmp.0.join("fs.img");
         mkfs(&img);
         let set = test_set();
@@ -818,7 +759,7 @@ mod tests {
         if !have_tools() {
             return;
         }
-        let tmp = Scratch::new("write");
+        let tmp = Scratch::new("xattr-write");
         let img = tmp.0.join("fs.img");
         mkfs(&img);
         // debugfs allocates the xattr block (and accounts it in i_blocks); we overwrite it.

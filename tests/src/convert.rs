@@ -41,12 +41,7 @@ pub fn open_converted(layers: &[Converted]) -> Result<lsmt::Stack<'static>> {
             Ok(match &c.original {
                 None => LayerSource::Native(Box::new(blob)),
                 Some(orig) => {
-                    let meta = layer::read_turbo_meta(BufReader::new(blob))?;
-                    LayerSource::Turbo {
-                        fs_meta: Box::new(meta.fs_meta),
-                        gzip_meta: meta.gzip_meta,
-                        original: Box::new(File::open(orig)?),
-                    }
+                    LayerSource::from_meta_layer(BufReader::new(blob), Box::new(File::open(orig)?))?
                 }
             })
         })

@@ -15,6 +15,19 @@ pub enum LayerSource {
     },
 }
 
+impl LayerSource {
+    /// A TurboOCI layer from its published meta layer (`turboOCIv1.tar.gz`) and the original
+    /// blob it points into.
+    pub fn from_meta_layer(tgz: impl std::io::Read, original: DynRead) -> Result<Self, LayerError> {
+        let meta = crate::read_turbo_meta(tgz)?;
+        Ok(LayerSource::Turbo {
+            fs_meta: Box::new(meta.fs_meta),
+            gzip_meta: meta.gzip_meta,
+            original,
+        })
+    }
+}
+
 pub fn open_stack(layers: Vec<LayerSource>) -> Result<Stack<'static>, LayerError> {
     let mut opened: Vec<Box<dyn Layer>> = Vec::with_capacity(layers.len());
     for source in layers {

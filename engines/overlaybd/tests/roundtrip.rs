@@ -177,12 +177,7 @@ fn turbo_two_layers_round_trip_with_deleted_files() {
             .iter()
             .zip(&originals)
             .map(|(tgz, orig)| {
-                let m = layer::read_turbo_meta(tgz.as_slice()).unwrap();
-                layer::LayerSource::Turbo {
-                    fs_meta: Box::new(m.fs_meta),
-                    gzip_meta: m.gzip_meta,
-                    original: Box::new(orig.clone()),
-                }
+                layer::LayerSource::from_meta_layer(tgz.as_slice(), Box::new(orig.clone())).unwrap()
             })
             .collect();
         layer::open_stack(sources).unwrap()

@@ -158,14 +158,11 @@ pub fn flatten_and_fsck(layout: &Layout, m: &Manifest, raw: &Path) -> String {
             let blob = File::open(layout.blob_path(&d.digest).unwrap()).unwrap();
             match d.annotations.get(TURBO_TARGET) {
                 None => LayerSource::Native(Box::new(blob)),
-                Some(target) => {
-                    let meta = layer::read_turbo_meta(std::io::BufReader::new(blob)).unwrap();
-                    LayerSource::Turbo {
-                        fs_meta: Box::new(meta.fs_meta),
-                        gzip_meta: meta.gzip_meta,
-                        original: Box::new(File::open(layout.blob_path(target).unwrap()).unwrap()),
-                    }
-                }
+                Some(target) => LayerSource::from_meta_layer(
+                    std::io::BufReader::new(blob),
+                    Box::new(File::open(layout.blob_path(target).unwrap()).unwrap()),
+                )
+                .unwrap(),
             }
         })
         .collect();

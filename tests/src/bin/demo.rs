@@ -136,14 +136,10 @@ fn flatten(layout: &Path, manifest: &serde_json::Value, raw: &Path) -> Result<u6
         );
         sources.push(match l["annotations"][TURBO_TARGET].as_str() {
             None => LayerSource::Native(Box::new(blob)),
-            Some(target) => {
-                let meta = layer::read_turbo_meta(BufReader::new(blob))?;
-                LayerSource::Turbo {
-                    fs_meta: Box::new(meta.fs_meta),
-                    gzip_meta: meta.gzip_meta,
-                    original: Box::new(File::open(blob_path(layout, target)?)?),
-                }
-            }
+            Some(target) => LayerSource::from_meta_layer(
+                BufReader::new(blob),
+                Box::new(File::open(blob_path(layout, target)?)?),
+            )?,
         });
     }
     let stack = layer::open_stack(sources)?;

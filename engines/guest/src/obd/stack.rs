@@ -30,14 +30,11 @@ pub fn open_lowers(
             .read_at(0, &mut magic)
             .map_err(|err| faults.or(EngineError::Io(err.to_string())))?;
         if n == 2 && magic == [0x1f, 0x8b] {
-            let meta = layer::read_turbo_meta(ReadAtStream::new(published))
-                .map_err(|err| super::layer_error(err, faults))?;
             let original: DynRead = Box::new(lowers.source(index).ok_or_else(missing)?);
-            sources.push(LayerSource::Turbo {
-                fs_meta: Box::new(meta.fs_meta),
-                gzip_meta: meta.gzip_meta,
-                original,
-            });
+            sources.push(
+                LayerSource::from_meta_layer(ReadAtStream::new(published), original)
+                    .map_err(|err| super::layer_error(err, faults))?,
+            );
         } else {
             sources.push(LayerSource::Native(Box::new(published)));
         }

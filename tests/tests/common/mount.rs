@@ -64,11 +64,12 @@ pub fn unmount_below(dir: &Path) {
     let Ok(mounts) = std::fs::read_to_string("/proc/self/mounts") else {
         return;
     };
-    let prefix = dir.to_string_lossy().into_owned();
+    // Compared as paths: a string prefix would take `edge-turbo-tar` for a child of
+    // `edge-turbo` and unmount a parallel test's device under it.
     let mut points: Vec<&str> = mounts
         .lines()
         .filter_map(|l| l.split_whitespace().nth(1))
-        .filter(|p| p.starts_with(&prefix))
+        .filter(|p| Path::new(p).starts_with(dir))
         .collect();
     points.sort_by_key(|p| std::cmp::Reverse(p.len()));
     for p in points {

@@ -7,39 +7,13 @@ mod common;
 use common::edge;
 use common::obd::Args;
 use common::work::Work;
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
-/// `<target>/<profile>/convertor`, beside obdtool.
-fn convertor() -> PathBuf {
-    let bin = common::obd::binary().with_file_name("convertor");
-    assert!(
-        bin.is_file(),
-        "{} is missing: run `cargo build -p convertor` first",
-        bin.display()
-    );
-    bin
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let dst = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &dst);
-        } else {
-            std::fs::copy(e.path(), dst).unwrap();
-        }
-    }
-}
 
 #[test]
 fn edge_image_through_convertor_both_formats() {
     let Some(edge) = edge::image() else { return };
     let work = Work::new("convertor-edge");
     let layout = work.path("layout");
-    copy_dir(&edge.dir, &layout);
+    common::convertor::copy_layout(&edge.dir, &layout);
     let tag = {
         let index: serde_json::Value =
             serde_json::from_slice(&std::fs::read(layout.join("index.json")).unwrap()).unwrap();
@@ -48,10 +22,9 @@ fn edge_image_through_convertor_both_formats() {
             .expect("the edge image is tagged")
             .to_string()
     };
-    let out = Command::new(convertor())
-        .arg("-r")
-        .arg(format!("oci:{}", layout.display()))
-        .args([
+    common::convertor::run_ok(
+        &layout,
+        &[
             "-i",
             &tag,
             "--overlaybd",
@@ -59,16 +32,8 @@ fn edge_image_through_convertor_both_formats() {
             "--turboOCI",
             "edge-turbo",
             "--oci",
-        ])
-        .arg("-d")
-        .arg(work.path("convertor-work"))
-        .output()
-        .expect("running convertor");
-    assert!(
-        out.status.success(),
-        "convertor failed:\n{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+        ],
+        &work.path("convertor-work"),
     );
     for tag in ["edge-obd", "edge-turbo"] {
         let raw = work.path(format!("{tag}.raw"));

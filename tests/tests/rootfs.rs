@@ -1,18 +1,16 @@
 //! The Debian benchmark images (../shared/bench/make-rootfs-image.sh, small and large) converted
-//! to both formats: e2fsck-clean, and the kernel's view of the merged device equals a reference
-//! unpack of the image. Needs root (debootstrap, loop mounts) and a Debian mirror; the images
+//! by the real `convertor` to both formats in one run, each output flattened by `obdtool flatten
+//! --layout`: e2fsck-clean, and the kernel's view of the device equals a reference unpack of the
+//! image. Needs root (debootstrap, loop mounts) and a Debian mirror; the images
 //! are built once and kept under target/bench (`just bench` uses the large one too).
 
-use convertor_tests::convert::{
-    Converted, convert_image_native, convert_image_turbo, open_converted,
-};
-use convertor_tests::image::image_layers;
-use convertor_tests::{repo_root, scratch, shared_dir};
-use std::fs::File;
+mod common;
+
+use common::obd::Args;
+use common::work::Work;
+use convertor_tests::{repo_root, shared_dir};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-const VSIZE: u64 = 64 << 30;
 
 fn is_root() -> bool {
     Command::new("id")
@@ -82,18 +80,13 @@ impl Drop for Mount {
     }
 }
 
-fn check(done: &[Converted], dir: &Path, tree: &Path) {
-    let stack = open_converted(done).expect("open the converted stack");
-    let raw = dir.join("merged.raw");
-    let mut out = File::create(&raw).unwrap();
-    out.set_len(stack.virtual_size()).unwrap();
-    layer::flatten(&stack, &mut out).unwrap();
-    convertor_tests::tools::e2fsck_clean(&raw).expect("e2fsck -fn is clean");
+fn check(raw: &Path, dir: &Path, tree: &Path) {
+    convertor_tests::tools::e2fsck_clean(raw).expect("e2fsck -fn is clean");
     let mnt = dir.join("mnt");
     std::fs::create_dir_all(&mnt).unwrap();
     let mounted = Command::new("mount")
         .args(["-o", "ro,loop,noload"])
-        .arg(&raw)
+        .arg(raw)
         .arg(&mnt)
         .status()
         .unwrap();
@@ -117,40 +110,44 @@ fn check(done: &[Converted], dir: &Path, tree: &Path) {
     );
 }
 
-fn convert_and_check(variant: &'static str, turbo: bool) {
+fn convert_and_check(variant: &'static str) {
     let Some((image, tree)) = rootfs(variant) else {
         return;
     };
-    let layers = image_layers(&image, "latest").unwrap();
-    let dir = scratch(&format!(
-        "rootfs-{variant}-{}",
-        if turbo { "turbo" } else { "native" }
-    ));
-    let done = if turbo {
-        convert_image_turbo(&layers, VSIZE, &dir).unwrap()
-    } else {
-        convert_image_native(&layers, VSIZE, &dir).unwrap()
-    };
-    check(&done, &dir, &tree);
-    let _ = std::fs::remove_dir_all(&dir);
+    let work = Work::new(&format!("rootfs-{variant}"));
+    let layout = work.path("layout");
+    common::convertor::copy_layout(&image, &layout);
+    common::convertor::run_ok(
+        &layout,
+        &[
+            "-i",
+            "latest",
+            "--overlaybd",
+            "latest-obd",
+            "--turboOCI",
+            "latest-turbo",
+        ],
+        &work.path("convertor-work"),
+    );
+    for tag in ["latest-obd", "latest-turbo"] {
+        let raw = work.path(format!("{tag}.raw"));
+        Args::new("flatten")
+            .opt("--layout", &layout)
+            .opt("--tag", tag)
+            .opt("-o", &raw)
+            .ok();
+        let dir = work.subdir(tag);
+        check(&raw, &dir, &tree);
+        std::fs::remove_file(&raw).unwrap();
+    }
 }
 
 #[test]
-fn rootfs_small_native_matches_its_unpacked_tree() {
-    convert_and_check("small", false);
+fn rootfs_small_both_formats_match_its_unpacked_tree() {
+    convert_and_check("small");
 }
 
 #[test]
-fn rootfs_small_turbo_matches_its_unpacked_tree() {
-    convert_and_check("small", true);
-}
-
-#[test]
-fn rootfs_large_native_matches_its_unpacked_tree() {
-    convert_and_check("large", false);
-}
-
-#[test]
-fn rootfs_large_turbo_matches_its_unpacked_tree() {
-    convert_and_check("large", true);
+fn rootfs_large_both_formats_match_its_unpacked_tree() {
+    convert_and_check("large");
 }

@@ -3,6 +3,7 @@
 //! the converted devices independently of the engines.
 #![allow(dead_code)]
 
+pub mod convertor;
 pub mod debugfs;
 pub mod edge;
 pub mod mount;

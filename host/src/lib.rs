@@ -9,3 +9,4 @@ pub mod image;
 pub mod layout;
 pub mod pipeline;
 pub mod plan;
+pub mod progress;

@@ -4,8 +4,9 @@
 use anyhow::{Result, bail};
 use convertor::cli::{self, Command, Options, Repository};
 use convertor::layout::Layout;
-use convertor::pipeline::{RunReport, convert_layout};
+use convertor::pipeline::{Events, RunReport, convert_layout};
 use convertor::plan::plan_layout;
+use convertor::progress::Terminal;
 use std::process::ExitCode;
 
 /// Exit status of a rejected command line (1 is a failed run).
@@ -68,10 +69,9 @@ fn convert(opts: &Options) -> Result<RunReport> {
             for w in &plan.graph.warnings {
                 eprintln!("warning: {w}");
             }
-            let print = |line: String| println!("{line}");
-            let on_line: Option<&(dyn Fn(String) + Sync)> =
-                if opts.json { None } else { Some(&print) };
-            convert_layout(&layout, &plan, opts, on_line)
+            let terminal = Terminal::new();
+            let events: Option<&dyn Events> = if opts.json { None } else { Some(&terminal) };
+            convert_layout(&layout, &plan, opts, events)
         }
         Repository::Registry { host, path } => bail!(
             "registry access is not wired yet ({host}/{path}); use -r oci:DIR with an OCI layout"

@@ -27,8 +27,8 @@ pub struct TargetCtx<'a> {
     pub dump: bool,
     /// Set when any image failed: the others stop before their next layer.
     pub cancel: &'a AtomicBool,
-    /// Receives one plain-output line per converted layer.
-    pub on_line: Option<&'a (dyn Fn(String) + Sync)>,
+    /// Hears of each layer as it starts, progresses and ends.
+    pub events: Option<&'a dyn super::Events>,
     pub log: LogFn,
 }
 
@@ -81,14 +81,22 @@ fn convert_in(ctx: &TargetCtx<'_>, image_dir: &Path, node: &ImageNode) -> Result
                 .and_then(|p| chain.get(p))
                 .map(String::as_str),
         };
-        let (out, report) = convert_layer(ctx, image_dir, &input, &mut lowers)?;
-        if let Some(line) = ctx.on_line {
-            line(layer_line(
-                ctx.engine.format,
-                &platform,
-                source_layers.len(),
-                &report,
-            ));
+        let label = layer_label(ctx, &platform, i, source_layers.len());
+        let total = u64::try_from(desc.size).unwrap_or(0);
+        let progress = ctx.events.and_then(|e| e.layer_started(&label, total));
+        let converted = convert_layer(ctx, image_dir, &input, &mut lowers, progress);
+        let (out, report) = match converted {
+            Ok(done) => done,
+            Err(e) => {
+                if let Some(events) = ctx.events {
+                    events.layer_ended(&label, None);
+                }
+                return Err(e);
+            }
+        };
+        if let Some(events) = ctx.events {
+            let line = layer_line(ctx.engine.format, &platform, source_layers.len(), &report);
+            events.layer_ended(&label, Some(&line));
         }
         outputs.extend(out);
         reports.push(report);
@@ -125,4 +133,18 @@ fn convert_in(ctx: &TargetCtx<'_>, image_dir: &Path, node: &ImageNode) -> Result
         seconds: start.elapsed().as_secs_f64(),
         dumped,
     })
+}
+
+/// "overlaybd linux/amd64 layer 2/5": names a layer in progress displays.
+fn layer_label(ctx: &TargetCtx<'_>, platform: &str, index: usize, layers: usize) -> String {
+    let platform = if platform.is_empty() {
+        String::new()
+    } else {
+        format!("{platform} ")
+    };
+    format!(
+        "{} {platform}layer {}/{layers}",
+        ctx.engine.format.name(),
+        index + 1
+    )
 }

@@ -10,7 +10,7 @@ use crate::gojson::{Annotations, Descriptor};
 use crate::image::MediaFamily;
 use anyhow::{Context, Result, anyhow, bail};
 use engine_runtime::wit::{self, LayerInfo, LayerParams};
-use engine_runtime::{LayerIo, PublishedLayer};
+use engine_runtime::{LayerIo, ProgressFn, PublishedLayer};
 use std::fs::File;
 use std::path::Path;
 use std::sync::Arc;
@@ -36,6 +36,7 @@ pub fn convert_layer(
     image_dir: &Path,
     input: &LayerInput<'_>,
     lowers: &mut Vec<Arc<StoredLayer>>,
+    progress: Option<ProgressFn>,
 ) -> Result<(Vec<OutputLayer>, LayerReport)> {
     let start = Instant::now();
     let engine = ctx.engine;
@@ -75,7 +76,7 @@ pub fn convert_layer(
         work_dir: layer_dir.clone(),
         assets: engine.assets.clone(),
         log: Some(ctx.log.clone()),
-        progress: None,
+        progress,
     };
     let source = File::open(&source_path)
         .with_context(|| format!("failed to open {}", source_path.display()))?;

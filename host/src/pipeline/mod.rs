@@ -4,6 +4,7 @@
 //! and stored as blobs, and only when every target succeeded are the output tags written.
 
 mod engines;
+mod events;
 mod graph;
 mod image;
 mod layer;
@@ -14,6 +15,7 @@ mod store;
 mod workdir;
 
 pub use engines::{LoadedEngine, engine_options};
+pub use events::Events;
 pub use layer::substitute;
 pub use locate::{DEFAULT_BASELAYER, baselayer_path, cache_dir, engine_path};
 pub use report::{ImageReport, LayerReport, RunReport, TargetReport, layer_line};
@@ -32,14 +34,14 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
-/// Converts the planned source of `layout` into every target of `opts`. `on_line` receives the
-/// plain-output line of each converted layer as it completes. The report's warnings are the
+/// Converts the planned source of `layout` into every target of `opts`. `events` hears of each
+/// layer as it starts, progresses and ends. The report's warnings are the
 /// graph walk's (the caller prints those) and the run's own (printed on stderr here).
 pub fn convert_layout(
     layout: &Layout,
     plan: &Plan,
     opts: &Options,
-    on_line: Option<&(dyn Fn(String) + Sync)>,
+    events: Option<&dyn Events>,
 ) -> Result<RunReport> {
     let mut report = RunReport {
         warnings: plan.graph.warnings.clone(),
@@ -90,7 +92,7 @@ pub fn convert_layout(
             },
             dump: opts.dump_manifest,
             cancel: &cancel,
-            on_line,
+            events,
             log: engine_log(&engine.info.name, opts.verbose),
         };
         let t = convert_target(&ctx, target, &plan.graph, &images, first_n, opts)

@@ -60,6 +60,23 @@ fn every_flag_error_exits_non_zero_with_one_line() {
                 "t",
                 "-o",
                 "o",
+                "--algorithm",
+                "brotli",
+            ],
+            "algorithm \"brotli\" is not supported",
+        ),
+        (
+            &["-r", "reg.io/x", "-i", "t", "-o", "o", "--bs", "3"],
+            "bs must be a ZFile block size",
+        ),
+        (
+            &[
+                "-r",
+                "reg.io/x",
+                "-i",
+                "t",
+                "-o",
+                "o",
                 "--concurrency-limit",
                 "-2",
             ],

@@ -273,3 +273,45 @@ fn mkfs_false_builds_on_the_base_layer() {
         flatten_and_fsck(&layout, &m, &dir.path().join(format!("{tag}.raw")));
     }
 }
+
+#[test]
+fn algorithm_and_block_size_reach_the_zfile() {
+    let dir = tempdir();
+    let layout_dir = sample(dir.path());
+    let out = convertor(&[
+        "-r",
+        &format!("oci:{layout_dir}"),
+        "-i",
+        "latest",
+        "--overlaybd",
+        "obd",
+        "--algorithm",
+        "zstd",
+        "--bs",
+        "64",
+        "--vsize",
+        "4",
+        "-d",
+        &dir.path().join("work").display().to_string(),
+    ]);
+    assert_ok(&out);
+    let layout = Layout::open(&layout_dir).unwrap();
+    let m = checked_manifest(&layout, &layout.resolve_tag("obd").unwrap());
+    for l in m.layers() {
+        let blob = layout.blob_path(&l.digest).unwrap();
+        // obdtool is built beside convertor (`just test` builds the workspace first).
+        let obdtool = Path::new(env!("CARGO_BIN_EXE_convertor")).with_file_name("obdtool");
+        let info = std::process::Command::new(&obdtool)
+            .arg("info")
+            .arg(&blob)
+            .output()
+            .unwrap_or_else(|e| panic!("running {}: {e}", obdtool.display()));
+        let obd = String::from_utf8_lossy(&info.stdout);
+        assert!(
+            obd.contains("zfile: Zstd, block size 65536"),
+            "layer {}: {obd}",
+            l.digest
+        );
+    }
+    flatten_and_fsck(&layout, &m, &dir.path().join("obd.raw"));
+}

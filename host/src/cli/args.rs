@@ -117,6 +117,19 @@ pub struct Args {
     )]
     pub fastoci: String,
 
+    /// ZFile codec of the converted layers: lz4 or zstd (beyond upstream)
+    #[arg(long, value_name = "CODEC", default_value = "lz4")]
+    pub algorithm: String,
+
+    /// ZFile block size in KiB: 4, 8, 16, 32 or 64 (beyond upstream)
+    #[arg(
+        long,
+        value_name = "KIB",
+        default_value_t = 4,
+        allow_negative_numbers = true
+    )]
+    pub bs: i64,
+
     /// Output tag for the TurboOCIv1 format
     #[arg(
         long = "turboOCI",

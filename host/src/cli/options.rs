@@ -27,6 +27,10 @@ pub enum UsageError {
     BadFsType(String),
     #[error("vsize must be a positive number of GiB, got {0}")]
     BadVsize(i64),
+    #[error("algorithm {0:?} is not supported, use lz4 or zstd")]
+    BadAlgorithm(String),
+    #[error("bs must be a ZFile block size in KiB (4, 8, 16, 32 or 64), got {0}")]
+    BadBlockSize(i64),
     #[error("concurrency-limit must be 0 (unlimited) or positive, got {0}")]
     BadConcurrency(i64),
     #[error("client-cert {0:?}: invalid format, expected certfile:keyfile")]
@@ -138,6 +142,10 @@ pub struct Options {
     pub mkfs: bool,
     /// GiB; 64 whenever `--mkfs=false`.
     pub vsize_gib: u32,
+    /// ZFile codec, `lz4` or `zstd`.
+    pub algorithm: String,
+    /// ZFile block size in KiB.
+    pub block_kib: u32,
     pub dedup: Dedup,
     /// `None` is unlimited.
     pub concurrency: Option<NonZeroUsize>,
@@ -246,6 +254,13 @@ impl Options {
             }
             64
         };
+        if !matches!(a.algorithm.as_str(), "lz4" | "zstd") {
+            return Err(UsageError::BadAlgorithm(a.algorithm));
+        }
+        let block_kib = match a.bs {
+            4 | 8 | 16 | 32 | 64 => a.bs as u32,
+            other => return Err(UsageError::BadBlockSize(other)),
+        };
         let concurrency = match usize::try_from(a.concurrency_limit) {
             Ok(n) => NonZeroUsize::new(n),
             Err(_) => return Err(UsageError::BadConcurrency(a.concurrency_limit)),
@@ -328,6 +343,8 @@ impl Options {
             fstype,
             mkfs: a.mkfs,
             vsize_gib,
+            algorithm: a.algorithm,
+            block_kib,
             dedup,
             concurrency,
             disable_sparse: a.disable_sparse,

@@ -62,6 +62,13 @@ pub fn engine_options(
     let mut wanted: Vec<(&str, String, String, &str)> = vec![
         ("vsize", opts.vsize_gib.to_string(), "64".into(), "--vsize"),
         ("mkfs", opts.mkfs.to_string(), "true".into(), "--mkfs"),
+        (
+            "algorithm",
+            opts.algorithm.clone(),
+            "lz4".into(),
+            "--algorithm",
+        ),
+        ("bs", opts.block_kib.to_string(), "4".into(), "--bs"),
     ];
     match format {
         // --disable-sparse is native only; TurboOCI always builds sparse.

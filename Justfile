@@ -55,7 +55,7 @@ fuzz SECONDS="60":
 # Throughput, peak memory and the ratio to a bare codec pass; IMAGE is an OCI layout[:tag]
 # (default: the Debian rootfs-large image, built on first use; needs root and a Debian mirror).
 bench IMAGE="": engines
-    cargo build --release -p convertor-tests --bin bench
+    cargo build --release -p convertor-tests --bin bench -p convertor --bin convertor
     image="{{IMAGE}}"; \
     if [ -z "$image" ]; then \
       [ -f target/bench/rootfs-large/index.json ] || DEB_CACHE="$PWD/target/bench/debs" \

@@ -22,10 +22,12 @@ pub enum Stage {
     WasmNative,
     Turbo,
     WasmTurbo,
+    CliNative,
+    CliTurbo,
 }
 
 impl Stage {
-    pub const ALL: [Stage; 11] = [
+    pub const ALL: [Stage; 13] = [
         Stage::Codec,
         Stage::ZFile,
         Stage::WasmZFile,
@@ -37,6 +39,8 @@ impl Stage {
         Stage::WasmNative,
         Stage::Turbo,
         Stage::WasmTurbo,
+        Stage::CliNative,
+        Stage::CliTurbo,
     ];
 
     pub fn name(self) -> &'static str {
@@ -52,6 +56,8 @@ impl Stage {
             Stage::WasmNative => "wasm-native",
             Stage::Turbo => "turbo",
             Stage::WasmTurbo => "wasm-turbo",
+            Stage::CliNative => "cli-native",
+            Stage::CliTurbo => "cli-turbo",
         }
     }
 
@@ -66,6 +72,8 @@ impl Stage {
             Stage::WasmNative => "  same, overlaybd engine (wasm)",
             Stage::WasmTurbo => "  same, turbooci engine (wasm)",
             Stage::WasmZFile | Stage::WasmGzIndex | Stage::WasmApply => "  same, in wasm",
+            Stage::CliNative => "convertor --overlaybd, layout→layout",
+            Stage::CliTurbo => "convertor --turboOCI, layout→layout",
         }
     }
 
@@ -180,6 +188,16 @@ pub fn run_stage(stage: Stage, layout: &Path, tag: &str, work: &Path) -> Result<
         Stage::Apply => Some(apply_only(&layers, work)?),
         Stage::Native => Some(native(&layers, work)?),
         Stage::Turbo => Some(turbo(&layers, work)?),
+        Stage::CliNative | Stage::CliTurbo => {
+            let seconds = crate::cli::convert(layout, tag, stage == Stage::CliTurbo, work)?;
+            return Ok(StageResult {
+                bytes,
+                seconds,
+                // The convertor process, not this one.
+                peak_rss_kib: crate::cli::children_peak_rss_kib(),
+                note: Some("the real binary: verify, engine, store, tag".into()),
+            });
+        }
     };
     Ok(StageResult {
         bytes,

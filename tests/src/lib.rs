@@ -2,6 +2,7 @@
 //! and wrappers around the real tools (e2fsck, debugfs, mount) the tests check images with.
 
 pub mod bench;
+pub mod cli;
 pub mod convert;
 pub mod image;
 pub mod oci;

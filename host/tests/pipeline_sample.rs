@@ -159,11 +159,20 @@ fn engine_failure_fails_without_tagging() {
     let src = layout.resolve_tag("latest").unwrap();
     let mut m: Manifest =
         gojson::from_slice(&layout.read_blob(&src.digest, Verify::Yes).unwrap()).unwrap();
+    // An uncompressed "tar" whose diff_id is right, so the host's checks pass and the engine
+    // is the one to find it is no tar.
     let garbage: Vec<u8> = (0..20_000u32).map(|i| (i * 7 + 3) as u8).collect();
     let (digest, size) = layout.write_blob(&garbage).unwrap();
     let layers = m.layers.as_mut().unwrap();
-    layers[1].digest = digest;
+    layers[1].digest = digest.clone();
     layers[1].size = size as i64;
+    layers[1].media_type = "application/vnd.oci.image.layer.v1.tar".into();
+    let mut config: convertor::gojson::Image =
+        gojson::from_slice(&layout.read_blob(&m.config.digest, Verify::Yes).unwrap()).unwrap();
+    config.rootfs.diff_ids.as_mut().unwrap()[1] = digest;
+    m.config = layout
+        .put_json(&m.config.media_type.clone(), &config)
+        .unwrap();
     let broken = layout
         .put_json("application/vnd.oci.image.manifest.v1+json", &m)
         .unwrap();
@@ -187,6 +196,47 @@ fn engine_failure_fails_without_tagging() {
         assert!(err.contains("the engine failed"), "{err}");
         assert_eq!(tags(Path::new(&layout_dir)), before, "{format}");
     }
+}
+
+/// A config whose diff_id does not match the layer's content: the host's check names both.
+#[test]
+fn wrong_diff_id_fails_without_tagging() {
+    let dir = tempdir();
+    let layout_dir = sample(dir.path());
+    let layout = Layout::open(&layout_dir).unwrap();
+    let src = layout.resolve_tag("latest").unwrap();
+    let mut m: Manifest =
+        gojson::from_slice(&layout.read_blob(&src.digest, Verify::Yes).unwrap()).unwrap();
+    let mut config: convertor::gojson::Image =
+        gojson::from_slice(&layout.read_blob(&m.config.digest, Verify::Yes).unwrap()).unwrap();
+    let wrong = format!("sha256:{}", "ab".repeat(32));
+    config.rootfs.diff_ids.as_mut().unwrap()[2] = wrong.clone();
+    m.config = layout
+        .put_json(&m.config.media_type.clone(), &config)
+        .unwrap();
+    let lying = layout
+        .put_json("application/vnd.oci.image.manifest.v1+json", &m)
+        .unwrap();
+    layout.tag("lying", &lying).unwrap();
+
+    let before = tags(Path::new(&layout_dir));
+    let out = convertor(&[
+        "-r",
+        &format!("oci:{layout_dir}"),
+        "-i",
+        "lying",
+        "--overlaybd",
+        "out",
+        "-d",
+        &dir.path().join("work").display().to_string(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = error_line(&out);
+    assert!(
+        err.contains(&format!("the image config says its diff_id is {wrong}")),
+        "{err}"
+    );
+    assert_eq!(tags(Path::new(&layout_dir)), before);
 }
 
 #[test]

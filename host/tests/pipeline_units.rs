@@ -61,19 +61,39 @@ fn cli_settings_become_engine_options() {
     let o = options(&["--vsize", "128", "--disable-sparse"]);
     assert_eq!(
         pairs(&engine_options(Format::Overlaybd, &o, &native).unwrap()),
-        ["vsize=128", "mkfs=true", "sparse=false"]
+        [
+            "vsize=128",
+            "mkfs=true",
+            "algorithm=lz4",
+            "bs=4",
+            "sparse=false"
+        ]
     );
     // TurboOCI always builds sparse and has no fstype option: ext4 is simply not passed.
     let turbo = info(&["vsize", "mkfs", "algorithm", "bs"]);
     assert_eq!(
         pairs(&engine_options(Format::TurboOci, &o, &turbo).unwrap()),
-        ["vsize=128", "mkfs=true"]
+        ["vsize=128", "mkfs=true", "algorithm=lz4", "bs=4"]
     );
     // --mkfs=false forces 64 GiB.
-    let o = options(&["--mkfs=false", "--vsize", "8"]);
+    let o = options(&[
+        "--mkfs=false",
+        "--vsize",
+        "8",
+        "--algorithm",
+        "zstd",
+        "--bs",
+        "64",
+    ]);
     assert_eq!(
         pairs(&engine_options(Format::Overlaybd, &o, &native).unwrap()),
-        ["vsize=64", "mkfs=false", "sparse=true"]
+        [
+            "vsize=64",
+            "mkfs=false",
+            "algorithm=zstd",
+            "bs=64",
+            "sparse=true"
+        ]
     );
 }
 
@@ -92,6 +112,13 @@ fn a_setting_the_engine_cannot_honour_is_an_error() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("`sparse`"), "{err}");
+    let err = engine_options(Format::Overlaybd, &options(&["--bs", "64"]), &bare)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("no `bs` option") && err.contains("--bs=64"),
+        "{err}"
+    );
     // Neutral values of undeclared options are fine.
     assert!(
         engine_options(Format::Overlaybd, &options(&[]), &bare)

@@ -2,10 +2,10 @@
 
 use super::engines::LoadedEngine;
 use super::layer::{LayerInput, convert_layer};
-use super::report::{ImageReport, layer_line};
-use super::store::VerifiedSources;
+use super::report::{ImageReport, LayerReport, layer_line};
+use super::verify::{SourceLayer, VerifiedSources};
 use super::workdir::WorkDir;
-use crate::assemble::{AssembleOptions, assemble_image};
+use crate::assemble::{AssembleOptions, OutputLayer, assemble_image};
 use crate::image::{ImageNode, chain_ids, format_platform};
 use crate::layout::Layout;
 use anyhow::{Result, bail};
@@ -57,51 +57,22 @@ fn convert_in(ctx: &TargetCtx<'_>, image_dir: &Path, node: &ImageNode) -> Result
         .unwrap_or_default();
     let source_layers = node.manifest.layers();
     let diff_ids = node.config.diff_ids();
-    let chain = chain_ids(diff_ids);
-    let mut lowers = Vec::new();
-    let mut outputs = Vec::new();
-    let mut reports = Vec::new();
-    for (i, desc) in source_layers.iter().enumerate() {
-        if ctx.cancel.load(Ordering::Relaxed) {
-            return Err(Cancelled.into());
-        }
-        let (Some(diff_id), Some(chain_id)) = (diff_ids.get(i), chain.get(i)) else {
-            bail!(
-                "manifest {} has no diff_id for layer {i}",
-                node.source.digest
-            );
-        };
-        let input = LayerInput {
-            index: i,
-            desc,
-            diff_id,
-            chain_id,
-            parent_chain_id: i
-                .checked_sub(1)
-                .and_then(|p| chain.get(p))
-                .map(String::as_str),
-        };
-        let label = layer_label(ctx, &platform, i, source_layers.len());
-        let total = u64::try_from(desc.size).unwrap_or(0);
-        let progress = ctx.events.and_then(|e| e.layer_started(&label, total));
-        let converted = convert_layer(ctx, image_dir, &input, &mut lowers, progress);
-        let (out, report) = match converted {
-            Ok(done) => done,
-            Err(e) => {
-                if let Some(events) = ctx.events {
-                    events.layer_ended(&label, None);
-                }
-                return Err(e);
-            }
-        };
-        if let Some(events) = ctx.events {
-            let line = layer_line(ctx.engine.format, &platform, source_layers.len(), &report);
-            events.layer_ended(&label, Some(&line));
-        }
-        outputs.extend(out);
-        reports.push(report);
-    }
-    drop(lowers);
+    let checks: Vec<SourceLayer> = source_layers
+        .iter()
+        .zip(diff_ids)
+        .map(|(desc, diff_id)| SourceLayer {
+            desc: desc.clone(),
+            diff_id: diff_id.clone(),
+        })
+        .collect();
+    let stop = AtomicBool::new(false);
+    let (verified, source) = (ctx.verified, ctx.source);
+    let (outputs, reports) = std::thread::scope(|s| {
+        s.spawn(|| verified.check_ahead(source, &checks, &stop));
+        let converted = convert_layers(ctx, image_dir, node, &platform);
+        stop.store(true, Ordering::Relaxed);
+        converted
+    })?;
 
     let doc = assemble_image(
         &node.source,
@@ -133,6 +104,62 @@ fn convert_in(ctx: &TargetCtx<'_>, image_dir: &Path, node: &ImageNode) -> Result
         seconds: start.elapsed().as_secs_f64(),
         dumped,
     })
+}
+
+/// The image's layers bottom-up through the engine: the output layers and one report each.
+fn convert_layers(
+    ctx: &TargetCtx<'_>,
+    image_dir: &Path,
+    node: &ImageNode,
+    platform: &str,
+) -> Result<(Vec<OutputLayer>, Vec<LayerReport>)> {
+    let source_layers = node.manifest.layers();
+    let diff_ids = node.config.diff_ids();
+    let chain = chain_ids(diff_ids);
+    let mut lowers = Vec::new();
+    let mut outputs = Vec::new();
+    let mut reports = Vec::new();
+    for (i, desc) in source_layers.iter().enumerate() {
+        if ctx.cancel.load(Ordering::Relaxed) {
+            return Err(Cancelled.into());
+        }
+        let (Some(diff_id), Some(chain_id)) = (diff_ids.get(i), chain.get(i)) else {
+            bail!(
+                "manifest {} has no diff_id for layer {i}",
+                node.source.digest
+            );
+        };
+        let input = LayerInput {
+            index: i,
+            desc,
+            diff_id,
+            chain_id,
+            parent_chain_id: i
+                .checked_sub(1)
+                .and_then(|p| chain.get(p))
+                .map(String::as_str),
+        };
+        let label = layer_label(ctx, platform, i, source_layers.len());
+        let total = u64::try_from(desc.size).unwrap_or(0);
+        let progress = ctx.events.and_then(|e| e.layer_started(&label, total));
+        let converted = convert_layer(ctx, image_dir, &input, &mut lowers, progress);
+        let (out, report) = match converted {
+            Ok(done) => done,
+            Err(e) => {
+                if let Some(events) = ctx.events {
+                    events.layer_ended(&label, None);
+                }
+                return Err(e);
+            }
+        };
+        if let Some(events) = ctx.events {
+            let line = layer_line(ctx.engine.format, platform, source_layers.len(), &report);
+            events.layer_ended(&label, Some(&line));
+        }
+        outputs.extend(out);
+        reports.push(report);
+    }
+    Ok((outputs, reports))
 }
 
 /// "overlaybd linux/amd64 layer 2/5": names a layer in progress displays.

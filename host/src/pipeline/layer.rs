@@ -5,6 +5,7 @@ use super::image::TargetCtx;
 use super::lowers::{StoredLayer, StoredLowers};
 use super::report::LayerReport;
 use super::store::store_file;
+use super::verify::SourceLayer;
 use crate::assemble::OutputLayer;
 use crate::gojson::{Annotations, Descriptor};
 use crate::image::MediaFamily;
@@ -48,7 +49,11 @@ pub fn convert_layer(
             desc.media_type
         );
     }
-    let source_path = ctx.verified.open(ctx.source, desc)?;
+    let source_path = ctx.verified.path(ctx.source, desc)?;
+    let checked = SourceLayer {
+        desc: desc.clone(),
+        diff_id: input.diff_id.to_string(),
+    };
     let source_info = LayerInfo {
         media_type: desc.media_type.clone(),
         digest: desc.digest.clone(),
@@ -94,7 +99,10 @@ pub fn convert_layer(
             &io,
         )
         .map_err(anyhow::Error::new)
-        .with_context(|| format!("failed to convert layer {} ({})", input.index, desc.digest))?;
+        .with_context(|| format!("failed to convert layer {} ({})", input.index, desc.digest));
+    // A bad source explains an engine failure better than the engine can.
+    ctx.verified.wait(ctx.source, &checked)?;
+    let result = result?;
     if result.layers.is_empty() {
         bail!(
             "the {} engine published nothing for layer {} ({})",

@@ -12,6 +12,7 @@ mod locate;
 mod lowers;
 mod report;
 mod store;
+mod verify;
 mod workdir;
 
 pub use engines::{LoadedEngine, engine_options};
@@ -68,7 +69,7 @@ pub fn convert_layout(
     };
     std::fs::create_dir_all(&work.root)
         .with_context(|| format!("failed to create work directory {}", work.root.display()))?;
-    let verified = store::VerifiedSources::default();
+    let verified = verify::VerifiedSources::default();
     let images = plan.graph.root.images();
     let mut first_n = 1;
     for (target, engine) in opts.targets.iter().zip(&engines) {

@@ -1,15 +1,11 @@
-//! Blobs in and out of the layout: source blobs verified before an engine reads them, published
-//! blobs moved in from the engine's work directory with their digest checked.
+//! Published blobs moved into the layout from the engine's work directory, their digest checked.
 
-use crate::gojson::Descriptor;
 use crate::image::Sha256Digester;
 use crate::layout::Layout;
 use anyhow::{Context, Result, bail};
-use std::collections::HashSet;
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 
 /// sha256 and length of a file.
 pub fn hash_file(path: &Path) -> Result<(String, u64)> {
@@ -28,46 +24,6 @@ pub fn hash_file(path: &Path) -> Result<(String, u64)> {
     }
     let len = digester.len();
     Ok((digester.finish(), len))
-}
-
-/// Source blobs already checked in this run (TurboOCI reads the same blobs as native).
-#[derive(Default)]
-pub struct VerifiedSources(Mutex<HashSet<String>>);
-
-impl VerifiedSources {
-    /// The path of the blob `desc` names, after checking its digest and size once per run.
-    pub fn open(&self, layout: &Layout, desc: &Descriptor) -> Result<PathBuf> {
-        let path = layout.blob_path(&desc.digest)?;
-        let known = self
-            .0
-            .lock()
-            .map(|s| s.contains(&desc.digest))
-            .unwrap_or(false);
-        if known {
-            return Ok(path);
-        }
-        if !path.is_file() {
-            bail!("layer blob {} is missing from the layout", desc.digest);
-        }
-        let (digest, size) = hash_file(&path)?;
-        if digest != desc.digest {
-            bail!(
-                "layer blob {} is corrupt: its content hashes to {digest}",
-                desc.digest
-            );
-        }
-        if i64::try_from(size).ok() != Some(desc.size) {
-            bail!(
-                "layer blob {} has {size} bytes but its descriptor says {}",
-                desc.digest,
-                desc.size
-            );
-        }
-        if let Ok(mut s) = self.0.lock() {
-            s.insert(desc.digest.clone());
-        }
-        Ok(path)
-    }
 }
 
 /// Puts the file at `path` into `layout` as blob `digest` and returns the stored path. A file

@@ -4,7 +4,7 @@
 
 mod pipeline_common;
 
-use convertor::gojson::{self, Manifest};
+use convertor::gojson::{self, Image, Manifest};
 use convertor::layout::{Layout, Verify};
 use convertor_tests::sample::write_sample_image;
 use pipeline_common::{assert_ok, checked_manifest, convertor, flatten_and_fsck, tags, tempdir};
@@ -14,6 +14,23 @@ fn sample(dir: &Path) -> String {
     let layout = dir.join("layout");
     write_sample_image(&layout).unwrap();
     layout.display().to_string()
+}
+
+/// Tags as `tag` a variant of the sample image whose manifest and config `edit` changed.
+fn tag_variant(layout: &Layout, tag: &str, edit: impl FnOnce(&mut Manifest, &mut Image)) {
+    let src = layout.resolve_tag("latest").unwrap();
+    let mut m: Manifest =
+        gojson::from_slice(&layout.read_blob(&src.digest, Verify::Yes).unwrap()).unwrap();
+    let mut config: Image =
+        gojson::from_slice(&layout.read_blob(&m.config.digest, Verify::Yes).unwrap()).unwrap();
+    edit(&mut m, &mut config);
+    m.config = layout
+        .put_json(&m.config.media_type.clone(), &config)
+        .unwrap();
+    let desc = layout
+        .put_json("application/vnd.oci.image.manifest.v1+json", &m)
+        .unwrap();
+    layout.tag(tag, &desc).unwrap();
 }
 
 fn both_formats(layout: &str, work: &Path) -> std::process::Output {
@@ -156,27 +173,17 @@ fn engine_failure_fails_without_tagging() {
     let dir = tempdir();
     let layout_dir = sample(dir.path());
     let layout = Layout::open(&layout_dir).unwrap();
-    let src = layout.resolve_tag("latest").unwrap();
-    let mut m: Manifest =
-        gojson::from_slice(&layout.read_blob(&src.digest, Verify::Yes).unwrap()).unwrap();
     // An uncompressed "tar" whose diff_id is right, so the host's checks pass and the engine
     // is the one to find it is no tar.
     let garbage: Vec<u8> = (0..20_000u32).map(|i| (i * 7 + 3) as u8).collect();
     let (digest, size) = layout.write_blob(&garbage).unwrap();
-    let layers = m.layers.as_mut().unwrap();
-    layers[1].digest = digest.clone();
-    layers[1].size = size as i64;
-    layers[1].media_type = "application/vnd.oci.image.layer.v1.tar".into();
-    let mut config: convertor::gojson::Image =
-        gojson::from_slice(&layout.read_blob(&m.config.digest, Verify::Yes).unwrap()).unwrap();
-    config.rootfs.diff_ids.as_mut().unwrap()[1] = digest;
-    m.config = layout
-        .put_json(&m.config.media_type.clone(), &config)
-        .unwrap();
-    let broken = layout
-        .put_json("application/vnd.oci.image.manifest.v1+json", &m)
-        .unwrap();
-    layout.tag("broken", &broken).unwrap();
+    tag_variant(&layout, "broken", |m, config| {
+        let layers = m.layers.as_mut().unwrap();
+        layers[1].digest = digest.clone();
+        layers[1].size = size as i64;
+        layers[1].media_type = "application/vnd.oci.image.layer.v1.tar".into();
+        config.rootfs.diff_ids.as_mut().unwrap()[1] = digest;
+    });
 
     let before = tags(Path::new(&layout_dir));
     for format in ["--overlaybd", "--turboOCI"] {
@@ -204,20 +211,10 @@ fn wrong_diff_id_fails_without_tagging() {
     let dir = tempdir();
     let layout_dir = sample(dir.path());
     let layout = Layout::open(&layout_dir).unwrap();
-    let src = layout.resolve_tag("latest").unwrap();
-    let mut m: Manifest =
-        gojson::from_slice(&layout.read_blob(&src.digest, Verify::Yes).unwrap()).unwrap();
-    let mut config: convertor::gojson::Image =
-        gojson::from_slice(&layout.read_blob(&m.config.digest, Verify::Yes).unwrap()).unwrap();
     let wrong = format!("sha256:{}", "ab".repeat(32));
-    config.rootfs.diff_ids.as_mut().unwrap()[2] = wrong.clone();
-    m.config = layout
-        .put_json(&m.config.media_type.clone(), &config)
-        .unwrap();
-    let lying = layout
-        .put_json("application/vnd.oci.image.manifest.v1+json", &m)
-        .unwrap();
-    layout.tag("lying", &lying).unwrap();
+    tag_variant(&layout, "lying", |_, config| {
+        config.rootfs.diff_ids.as_mut().unwrap()[2] = wrong.clone();
+    });
 
     let before = tags(Path::new(&layout_dir));
     let out = convertor(&[

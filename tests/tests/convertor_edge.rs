@@ -5,7 +5,6 @@
 mod common;
 
 use common::edge;
-use common::obd::Args;
 use common::work::Work;
 
 #[test]
@@ -13,7 +12,7 @@ fn edge_image_through_convertor_both_formats() {
     let Some(edge) = edge::image() else { return };
     let work = Work::new("convertor-edge");
     let layout = work.path("layout");
-    common::convertor::copy_layout(&edge.dir, &layout);
+    common::convertor::copy_layout(&edge.dir, &layout).unwrap();
     let tag = {
         let index: serde_json::Value =
             serde_json::from_slice(&std::fs::read(layout.join("index.json")).unwrap()).unwrap();
@@ -22,27 +21,12 @@ fn edge_image_through_convertor_both_formats() {
             .expect("the edge image is tagged")
             .to_string()
     };
-    common::convertor::run_ok(
+    common::convertor::both_formats_flattened(
         &layout,
-        &[
-            "-i",
-            &tag,
-            "--overlaybd",
-            "edge-obd",
-            "--turboOCI",
-            "edge-turbo",
-            "--oci",
-        ],
-        &work.path("convertor-work"),
+        &tag,
+        ["edge-obd", "edge-turbo"],
+        &["--oci"],
+        work.dir(),
+        |_, raw| edge::assert_device(raw, &edge, &work),
     );
-    for tag in ["edge-obd", "edge-turbo"] {
-        let raw = work.path(format!("{tag}.raw"));
-        Args::new("flatten")
-            .opt("--layout", &layout)
-            .opt("--tag", tag)
-            .opt("-o", &raw)
-            .ok();
-        edge::assert_device(&raw, &edge, &work);
-        std::fs::remove_file(&raw).unwrap();
-    }
 }

@@ -6,7 +6,6 @@
 
 mod common;
 
-use common::obd::Args;
 use common::work::Work;
 use convertor_tests::{repo_root, shared_dir};
 use std::path::{Path, PathBuf};
@@ -116,30 +115,15 @@ fn convert_and_check(variant: &'static str) {
     };
     let work = Work::new(&format!("rootfs-{variant}"));
     let layout = work.path("layout");
-    common::convertor::copy_layout(&image, &layout);
-    common::convertor::run_ok(
+    common::convertor::copy_layout(&image, &layout).unwrap();
+    common::convertor::both_formats_flattened(
         &layout,
-        &[
-            "-i",
-            "latest",
-            "--overlaybd",
-            "latest-obd",
-            "--turboOCI",
-            "latest-turbo",
-        ],
-        &work.path("convertor-work"),
+        "latest",
+        ["latest-obd", "latest-turbo"],
+        &[],
+        work.dir(),
+        |tag, raw| check(raw, &work.subdir(tag), &tree),
     );
-    for tag in ["latest-obd", "latest-turbo"] {
-        let raw = work.path(format!("{tag}.raw"));
-        Args::new("flatten")
-            .opt("--layout", &layout)
-            .opt("--tag", tag)
-            .opt("-o", &raw)
-            .ok();
-        let dir = work.subdir(tag);
-        check(&raw, &dir, &tree);
-        std::fs::remove_file(&raw).unwrap();
-    }
 }
 
 #[test]

@@ -14,21 +14,31 @@ pub fn binary() -> PathBuf {
     bin
 }
 
-/// Copies an OCI layout to `to`; blobs are hard-linked when the filesystem allows (they are
-/// never rewritten: new blobs get new names), the index is copied because tags rewrite it.
-pub fn copy_layout(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let dst = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_layout(&e.path(), &dst);
-        } else if e.file_name() == "index.json"
-            || e.file_name() == "oci-layout"
-            || std::fs::hard_link(e.path(), &dst).is_err()
-        {
-            std::fs::copy(e.path(), dst).unwrap();
-        }
+pub use convertor_tests::cli::copy_layout;
+
+/// Converts `tag` of `layout` to both formats (`--overlaybd OBD --turboOCI TURBO` plus
+/// `extra`), then flattens each output with `obdtool flatten --layout` and hands the raw device
+/// to `check` before removing it.
+pub fn both_formats_flattened(
+    layout: &Path,
+    tag: &str,
+    [obd, turbo]: [&str; 2],
+    extra: &[&str],
+    work: &Path,
+    mut check: impl FnMut(&str, &Path),
+) {
+    let mut args = vec!["-i", tag, "--overlaybd", obd, "--turboOCI", turbo];
+    args.extend_from_slice(extra);
+    run_ok(layout, &args, &work.join("convertor-work"));
+    for out in [obd, turbo] {
+        let raw = work.join(format!("{out}.raw"));
+        crate::common::obd::Args::new("flatten")
+            .opt("--layout", layout)
+            .opt("--tag", out)
+            .opt("-o", &raw)
+            .ok();
+        check(out, &raw);
+        std::fs::remove_file(&raw).unwrap();
     }
 }
 

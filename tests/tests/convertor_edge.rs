@@ -12,7 +12,7 @@ fn edge_image_through_convertor_both_formats() {
     let Some(edge) = edge::image() else { return };
     let work = Work::new("convertor-edge");
     let layout = work.path("layout");
-    common::convertor::copy_layout(&edge.dir, &layout).unwrap();
+    convertor_tests::cli::copy_layout(&edge.dir, &layout).unwrap();
     let tag = {
         let index: serde_json::Value =
             serde_json::from_slice(&std::fs::read(layout.join("index.json")).unwrap()).unwrap();

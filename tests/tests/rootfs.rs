@@ -115,7 +115,7 @@ fn convert_and_check(variant: &'static str) {
     };
     let work = Work::new(&format!("rootfs-{variant}"));
     let layout = work.path("layout");
-    common::convertor::copy_layout(&image, &layout).unwrap();
+    convertor_tests::cli::copy_layout(&image, &layout).unwrap();
     common::convertor::both_formats_flattened(
         &layout,
         "latest",

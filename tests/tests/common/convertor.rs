@@ -14,8 +14,6 @@ pub fn binary() -> PathBuf {
     bin
 }
 
-pub use convertor_tests::cli::copy_layout;
-
 /// Converts `tag` of `layout` to both formats (`--overlaybd OBD --turboOCI TURBO` plus
 /// `extra`), then flattens each output with `obdtool flatten --layout` and hands the raw device
 /// to `check` before removing it.

@@ -36,10 +36,11 @@ wasm-check:
     cargo build --release --target wasm32-wasip2 {{wasm_crates}}
 
 # Build the engine components (release, wasm32-wasip2) into target/wasm32-wasip2/release: the
-# built-in engines, the sample engine, and the fixtures the runtime and bench tests load.
+# built-in engines, the sample engine, and the test engines (hostile, ABI and capability
+# fixtures) the runtime, pipeline and bench tests load.
 engines:
     cargo build --release --target wasm32-wasip2 -p overlaybd-engine -p turbooci-engine -p recompress-engine -p bench-engine
-    cargo build --release --target wasm32-wasip2 --manifest-path host/runtime/tests/engines/hostile/Cargo.toml --target-dir target
+    cargo build --release --target wasm32-wasip2 --manifest-path host/runtime/tests/engines/Cargo.toml --workspace --target-dir target
 
 # Run every fuzz target for SECONDS each (cargo-fuzz; libFuzzer needs RUSTC_BOOTSTRAP on stable).
 fuzz SECONDS="60":

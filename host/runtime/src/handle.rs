@@ -8,6 +8,7 @@ use std::sync::Arc;
 use wasmtime::component::Resource;
 use wasmtime::{Store, Trap};
 
+use crate::abi::AbiVersion;
 use crate::bindings::convertor::engine::types::{EngineInfo, LayerInfo, LayerParams};
 use crate::bindings::{Engine as Bindings, EnginePre};
 use crate::cache::CacheOutcome;
@@ -33,6 +34,8 @@ pub struct EngineIdentity {
     pub version: String,
     /// Hex SHA-256 of the component file.
     pub sha256: String,
+    /// The `convertor:engine` version the component was built against.
+    pub abi: AbiVersion,
 }
 
 /// Files and callbacks of one `convert_layer` call.

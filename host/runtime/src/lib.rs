@@ -3,8 +3,11 @@
 //! A [`Runtime`] owns one wasmtime engine with epoch interruption and a compiled-code cache.
 //! [`Runtime::load`] gives an [`EngineHandle`]; every call on it gets a fresh store with a memory
 //! limit, a deadline, a cap on output bytes and no capabilities beyond the handles the host
-//! passes (see `wasi` for the deterministic WASI subset std needs).
+//! passes (see `wasi` for the deterministic WASI subset std needs). Components built for another
+//! ABI version, or importing capabilities the host does not grant, are refused before they run
+//! (see `abi`).
 
+mod abi;
 mod bindings;
 mod cache;
 mod config;
@@ -16,6 +19,7 @@ mod runtime;
 mod state;
 mod wasi;
 
+pub use abi::{ABI_PACKAGE, ABI_VERSION, AbiError, AbiVersion, OLDEST_MINOR, supported_versions};
 pub use cache::CacheOutcome;
 pub use config::RuntimeConfig;
 pub use error::ConvertError;

@@ -11,6 +11,7 @@ use sha2::{Digest, Sha256};
 use wasmtime::component::{HasSelf, Linker, ResourceType};
 use wasmtime::{Config, Engine, OptLevel};
 
+use crate::abi;
 use crate::bindings;
 use crate::cache::{self, CacheOutcome};
 use crate::config::RuntimeConfig;
@@ -128,6 +129,8 @@ impl Runtime {
             .as_deref()
             .map(|dir| cache::cache_path(dir, &sha256, &shared.config_hash));
         let (component, cache) = cache::load_component(&shared.engine, wasm, cached.as_deref())?;
+        // Refused before linking: a wrong version or a forbidden import never gets to run.
+        let abi = abi::check(&shared.engine, &component)?;
 
         let mut linker = Linker::<HostState>::new(&shared.engine);
         bindings::Engine::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s)
@@ -147,10 +150,10 @@ impl Runtime {
             |_, _| Ok(()),
         )
         .map_err(anyhow::Error::from)?;
+        // No `define_unknown_imports_as_traps`: `abi::check` allowed only what is linked here,
+        // and its stubs would take the exact name of an older minor version's interfaces,
+        // shadowing the semver-compatible definitions of the bindings.
         wasi::add_to_linker(&mut linker, &shared.engine, &component)
-            .map_err(anyhow::Error::from)?;
-        linker
-            .define_unknown_imports_as_traps(&component)
             .map_err(anyhow::Error::from)?;
         let pre = linker
             .instantiate_pre(&component)
@@ -165,6 +168,7 @@ impl Runtime {
                 name: String::new(),
                 version: String::new(),
                 sha256,
+                abi,
             },
             cache,
         };

@@ -9,7 +9,8 @@
 //! * `wasi:cli/environment` is empty, `wasi:cli/exit` traps with the exit status;
 //! * stdout and stderr are captured (bounded) so a panic message reaches the trap error; their
 //!   pollables are always ready (the only pollables an engine can get);
-//! * everything else the component imports (filesystem, sockets, stdin...) traps when called.
+//! * the rest of these interfaces (stdin, terminals, input streams) traps when called;
+//! * any other WASI interface (filesystem, sockets...) is refused before linking (see `abi`).
 
 use wasmtime::component::types::ComponentItem;
 use wasmtime::component::{Component, ComponentType, Lift, Linker, Lower, Resource, ResourceType};
@@ -92,6 +93,8 @@ struct IoError;
 struct OutputStream;
 /// `wasi:io/poll.pollable` of an output stream: always ready, writes never block.
 struct Pollable;
+/// Any other WASI resource (input streams, terminals): never handed out.
+struct Opaque;
 
 #[derive(ComponentType, Lower)]
 #[component(variant)]
@@ -113,6 +116,9 @@ pub(crate) fn add_to_linker(
     engine: &Engine,
     component: &Component,
 ) -> wasmtime::Result<()> {
+    // Every function of an imported WASI interface first traps; the ones implemented below then
+    // replace their stub.
+    linker.allow_shadowing(true);
     for (name, import) in component.component_type().imports(engine) {
         let ComponentItem::ComponentInstance(instance) = import.ty else {
             continue;
@@ -124,6 +130,13 @@ pub(crate) fn add_to_linker(
         let mut inst = linker.instance(name)?;
         // Interfaces re-export the resources they `use`; each name must map to one host type.
         for (export, item) in instance.exports(engine) {
+            if let ComponentItem::ComponentFunc(_) = item.ty {
+                let what = format!("{name}#{export}");
+                inst.func_new(export, move |_, _, _, _| {
+                    wasmtime::bail!("the engine called {what}, which the sandbox does not provide")
+                })?;
+                continue;
+            }
             if !matches!(item.ty, ComponentItem::Resource(_)) {
                 continue;
             }
@@ -139,7 +152,7 @@ pub(crate) fn add_to_linker(
                     ResourceType::host::<OutputStream>(),
                     |_, _| Ok(()),
                 )?,
-                _ => {}
+                other => inst.resource(other, ResourceType::host::<Opaque>(), |_, _| Ok(()))?,
             }
         }
         match base {
@@ -267,5 +280,6 @@ pub(crate) fn add_to_linker(
             _ => {}
         }
     }
+    linker.allow_shadowing(false);
     Ok(())
 }

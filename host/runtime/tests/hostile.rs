@@ -210,3 +210,32 @@ fn scratch_files_and_assets_work() {
     assert_eq!(result.layers[1].digest, sha256(&base));
     assert_eq!(result.layers[1].size, base.len() as u64);
 }
+
+#[test]
+fn engine_sees_its_limits() {
+    let source = vec![0u8; 1000];
+    let work = tempfile::tempdir().unwrap();
+    let io = LayerIo {
+        work_dir: work.path().into(),
+        ..LayerIo::default()
+    };
+    let result = engine()
+        .convert_layer(
+            &params(&[("mode", "limits")]),
+            Cursor::new(source.clone()),
+            layer_info(TAR, &source, sha256(&source)),
+            NoLowers,
+            &io,
+        )
+        .expect("limits mode");
+    let text = std::fs::read_to_string(&result.layers[0].blob_path).unwrap();
+    assert_eq!(
+        text,
+        format!(
+            "memory={MEMORY} deadline-ms={} output-cap={} max-read={}",
+            DEADLINE.as_millis(),
+            OUTPUT_MIN + 1000,
+            16 << 20
+        )
+    );
+}

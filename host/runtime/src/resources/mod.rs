@@ -92,6 +92,16 @@ impl host::Host for HostState {
         Ok(asset::open(self, name))
     }
 
+    fn limits(&mut self) -> wasmtime::Result<host::SandboxLimits> {
+        let config = &self.config;
+        Ok(host::SandboxLimits {
+            memory_bytes: config.memory_limit_bytes as u64,
+            deadline_ms: u64::try_from(config.layer_deadline.as_millis()).unwrap_or(u64::MAX),
+            output_cap_bytes: self.output_cap,
+            max_read: MAX_READ,
+        })
+    }
+
     fn log(&mut self, level: LogLevel, message: String) -> wasmtime::Result<()> {
         if let Some(log) = &self.log {
             log(level, &message);

@@ -50,17 +50,29 @@ pub fn recompress_wasm() -> &'static Path {
 /// The misbehaving test engine (tests/engines/hostile).
 pub fn hostile_wasm() -> &'static Path {
     static PATH: OnceLock<PathBuf> = OnceLock::new();
-    PATH.get_or_init(|| {
-        if let Some(path) = std::env::var_os("HOSTILE_WASM") {
-            return path.into();
-        }
-        let manifest = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/engines/hostile/Cargo.toml"
-        );
-        cargo_build(&["--manifest-path", manifest]);
-        components_target().join("wasm32-wasip2/debug/hostile_engine.wasm")
+    PATH.get_or_init(|| match std::env::var_os("HOSTILE_WASM") {
+        Some(path) => path.into(),
+        None => test_engine("hostile"),
     })
+}
+
+/// A component of the test-engine workspace (tests/engines): `hostile`, `legacy`,
+/// `future-minor`, `other-major` or `sockets`. Taken from `ENGINE_WASM_DIR` when `just engines`
+/// built it there, else built here once for all of them.
+pub fn test_engine(name: &str) -> PathBuf {
+    let file = format!("{}_engine.wasm", name.replace('-', "_"));
+    if let Some(dir) = std::env::var_os("ENGINE_WASM_DIR") {
+        let path = Path::new(&dir).join(&file);
+        if path.is_file() {
+            return path;
+        }
+    }
+    static BUILT: OnceLock<()> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let manifest = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/engines/Cargo.toml");
+        cargo_build(&["--manifest-path", manifest, "--workspace"]);
+    });
+    components_target().join("wasm32-wasip2/debug").join(file)
 }
 
 pub fn sha256(data: &[u8]) -> String {

@@ -1,7 +1,8 @@
 //! An engine that breaks the rules on request, so the host's limits can be tested.
 //!
 //! `mode` option: `ok` (copies the source to a sink), `loop`, `memory`, `output`, `trap`,
-//! `bad-descriptor`, `clock` (reports what time and randomness it sees).
+//! `bad-descriptor`, `clock` (reports what time and randomness it sees), `limits` (reports what
+//! `host.limits` says, new in convertor:engine@1.1.0).
 
 #![allow(clippy::too_many_arguments)] // in the generated bindings
 
@@ -11,6 +12,7 @@ wit_bindgen::generate!({
 });
 
 use convertor::engine::host;
+use convertor::engine::types::OptionSpec;
 use std::hint::black_box;
 
 struct Hostile;
@@ -22,7 +24,14 @@ impl Guest for Hostile {
             version: "0.1.0".into(),
             artifact_type: "application/vnd.test.hostile".into(),
             accepts: vec!["application/vnd.oci.image.layer.v1.tar".into()],
-            options: vec![],
+            options: vec![OptionSpec {
+                name: "mode".into(),
+                description: "the misbehaviour: ok, loop, memory, output, trap, bad-descriptor, \
+                              clock, scratch, limits"
+                    .into(),
+                default_value: "ok".into(),
+                affects_output: true,
+            }],
         }
     }
 
@@ -85,6 +94,14 @@ impl Guest for Hostile {
                     annotations: vec![],
                     diff_id: None,
                 }]);
+            }
+            "limits" => {
+                let l = host::limits();
+                let text = format!(
+                    "memory={} deadline-ms={} output-cap={} max-read={}",
+                    l.memory_bytes, l.deadline_ms, l.output_cap_bytes, l.max_read
+                );
+                sink.append(text.as_bytes()).map_err(EngineError::Io)?;
             }
             "clock" => {
                 let now = std::time::SystemTime::now()

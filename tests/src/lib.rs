@@ -8,6 +8,7 @@ pub mod image;
 pub mod oci;
 pub mod sample;
 pub mod tools;
+pub mod unpack;
 pub mod wasm;
 
 use std::path::PathBuf;

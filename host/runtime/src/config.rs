@@ -22,6 +22,10 @@ pub struct RuntimeConfig {
     /// Live handles (hashers, sinks, scratch files, assets) an engine may hold at once; each
     /// costs host memory the guest's memory limit does not cover.
     pub max_handles: u32,
+    /// Engine calls (`convert_layer`) running at once across all threads; others wait for a
+    /// slot before their store is created, so waiting does not count against the deadline.
+    /// 0 is unlimited.
+    pub max_instances: usize,
     /// Where compiled engines are cached (`<sha256>-<config>.cwasm`); `None` compiles on every
     /// load. Only the host user may be able to write here: cached code is loaded as trusted.
     pub cache_dir: Option<PathBuf>,
@@ -37,6 +41,7 @@ impl Default for RuntimeConfig {
             max_scratch_files: 16,
             max_sinks: 64,
             max_handles: 4096,
+            max_instances: 0,
             cache_dir: None,
         }
     }

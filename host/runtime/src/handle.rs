@@ -78,6 +78,7 @@ impl EngineHandle {
         lowers: impl LowerLayers + 'static,
         io: &LayerIo,
     ) -> Result<LayerResult, ConvertError> {
+        let _slot = self.shared.slots.take();
         let mut state = HostState::new(self.shared.config.clone());
         state.output_cap = self.shared.config.output_cap(source_info.size);
         state.work_dir = Some(io.work_dir.clone());

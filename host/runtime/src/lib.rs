@@ -16,6 +16,7 @@ mod handle;
 mod publish;
 mod resources;
 mod runtime;
+mod slots;
 mod state;
 mod wasi;
 

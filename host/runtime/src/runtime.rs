@@ -18,6 +18,7 @@ use crate::config::RuntimeConfig;
 use crate::handle::{EngineHandle, EngineIdentity};
 use crate::resources::lowers::LowerLayersRes;
 use crate::resources::source::SourceLayer;
+use crate::slots::Slots;
 use crate::state::HostState;
 use crate::wasi;
 
@@ -33,6 +34,8 @@ pub struct Runtime {
 pub(crate) struct Shared {
     pub engine: Engine,
     pub config: Arc<RuntimeConfig>,
+    /// Bounds the `convert_layer` calls running at once (`max_instances`).
+    pub slots: Slots,
     config_hash: String,
     _ticker: Ticker,
 }
@@ -100,6 +103,7 @@ impl Runtime {
         Ok(Runtime {
             shared: Arc::new(Shared {
                 engine,
+                slots: Slots::new(config.max_instances),
                 config: Arc::new(config),
                 config_hash,
                 _ticker: ticker,
@@ -109,6 +113,11 @@ impl Runtime {
 
     pub fn config(&self) -> &RuntimeConfig {
         &self.shared.config
+    }
+
+    /// Engine calls running right now (bounded by `max_instances`).
+    pub fn running_instances(&self) -> usize {
+        self.shared.slots.busy()
     }
 
     /// Loads the engine component at `path`, compiling it or taking it from the cache.

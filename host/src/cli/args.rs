@@ -1,5 +1,5 @@
 //! The raw command line, flag for flag as upstream's cobra command declares it (same names,
-//! shorts and defaults, same order in `--help`), plus our `--json`, `--engine`, `--platform`.
+//! shorts and defaults, same order in `--help`), plus our `--json`, `--engine*`, `--platform`.
 //! Boolean flags take values the way pflag does: `--oci`, `--oci=true`, `--mkfs=false`, never
 //! a separate `--mkfs false`.
 
@@ -20,7 +20,9 @@ use std::path::PathBuf;
         "  convertor -r oci:./layout -i amd64 --overlaybd amd64_obd --turboOCI amd64_turbo --oci\n\n",
         "Engine components are found through --engine TAG=PATH, else $OVERLAYBD_WASM / \
          $TURBOOCI_WASM, else beside the executable or in <target>/wasm32-wasip2/release \
-         (`just engines` builds them there). Compiled engines are cached in $CONVERTOR_CACHE_DIR \
+         (`just engines` builds them there). Any component of the convertor:engine@1 world can \
+         be given as --engine TAG=PATH to write output tag TAG; its manifests are annotated \
+         with dev.convertor.engine.{name,version,digest,abi} (docs/engine-authors.md). Compiled engines are cached in $CONVERTOR_CACHE_DIR \
          (default ~/.cache/convertor). --mkfs=false reads the base layer from \
          $CONVERTOR_BASELAYER (default /opt/overlaybd/baselayers/ext4_64).\n\n",
         "Version: ", env!("CARGO_PKG_VERSION")
@@ -222,9 +224,43 @@ pub struct Args {
           default_missing_value = "true", value_parser = parse_go_bool, value_name = "BOOL", action = ArgAction::Set)]
     pub json: bool,
 
-    /// Use the engine component at PATH for format TAG (repeatable)
+    /// Use the engine component at PATH.wasm: TAG overlaybd or turboOCI replaces that format's
+    /// engine; any other TAG is an output tag converted by this engine (repeatable)
     #[arg(long, value_name = "TAG=PATH.wasm")]
     pub engine: Vec<String>,
+
+    /// Run the engine of TAG only if its component file has this digest (repeatable)
+    #[arg(long = "engine-digest", value_name = "TAG=sha256:HEX")]
+    pub engine_digest: Vec<String>,
+
+    /// Pass option NAME=VALUE to the engine of TAG, which must declare it (repeatable)
+    #[arg(long = "engine-option", value_name = "TAG:NAME=VALUE")]
+    pub engine_option: Vec<String>,
+
+    /// Memory limit of each engine instance, in MiB
+    #[arg(long = "engine-memory", value_name = "MIB", default_value_t = 1024)]
+    pub engine_memory: u64,
+
+    /// Deadline of one layer conversion by an engine, in seconds
+    #[arg(
+        long = "engine-timeout",
+        value_name = "SECONDS",
+        default_value_t = 1800
+    )]
+    pub engine_timeout: u64,
+
+    /// Output cap of one layer: its blobs may hold RATIO times the source layer's size plus
+    /// 64 MiB
+    #[arg(
+        long = "engine-output-ratio",
+        value_name = "RATIO",
+        default_value_t = 4
+    )]
+    pub engine_output_ratio: u64,
+
+    /// Engine instances running at once, across images (0: one per CPU)
+    #[arg(long = "engine-instances", value_name = "N", default_value_t = 0)]
+    pub engine_instances: usize,
 
     /// Convert only these platforms, os/arch[/variant] (repeatable or comma-separated)
     #[arg(long, value_name = "OS/ARCH[/VARIANT]", value_delimiter = ',')]

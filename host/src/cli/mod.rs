@@ -7,8 +7,8 @@ mod options;
 pub use args::Args;
 pub use gobool::parse_go_bool;
 pub use options::{
-    Credentials, Dedup, EngineOverride, Format, FsType, Options, Repository, Selector, Target,
-    TlsOptions, UsageError,
+    Credentials, Dedup, EngineLimits, EngineOption, EngineOverride, Format, FsType, Options,
+    Repository, Selector, Target, TlsOptions, UsageError, tag_addresses,
 };
 
 use clap::Parser;

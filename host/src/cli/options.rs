@@ -41,6 +41,16 @@ pub enum UsageError {
     BadEngine(String),
     #[error("engine tag {0:?} is given more than once")]
     DuplicateEngine(String),
+    #[error("engine tag {0:?} is also the tag of another output")]
+    EngineTagTaken(String),
+    #[error("engine-digest {0:?} must be TAG=sha256:<64 hex digits>")]
+    BadEngineDigest(String),
+    #[error("engine-option {0:?} must be TAG:NAME=VALUE")]
+    BadEngineOption(String),
+    #[error("{flag} names tag {tag:?}, but no engine converts to it")]
+    UnknownEngineTag { flag: &'static str, tag: String },
+    #[error("{flag} must be positive, got 0")]
+    ZeroLimit { flag: &'static str },
     #[error("{0}")]
     BadPlatform(ImageError),
 }
@@ -66,6 +76,8 @@ pub enum Selector {
 pub enum Format {
     Overlaybd,
     TurboOci,
+    /// Whatever the user-supplied engine of the target's tag (`--engine TAG=PATH`) makes.
+    Engine,
 }
 
 impl Format {
@@ -74,13 +86,29 @@ impl Format {
         match self {
             Format::Overlaybd => "application/vnd.containerd.overlaybd.native.v1+json",
             Format::TurboOci => "application/vnd.containerd.overlaybd.turbo.v1+json",
+            // The engine names its own (`engine-info.artifact-type`).
+            Format::Engine => "",
         }
     }
     pub fn name(self) -> &'static str {
         match self {
             Format::Overlaybd => "overlaybd",
             Format::TurboOci => "turboOCI",
+            Format::Engine => "engine",
         }
+    }
+
+    /// The built-in format an `--engine` TAG names (case-insensitively: its flag name or its
+    /// engine's name), if any.
+    pub fn builtin_for_tag(tag: &str) -> Option<Format> {
+        [
+            (Format::Overlaybd, "overlaybd"),
+            (Format::TurboOci, "turbooci"),
+            (Format::TurboOci, "fastoci"),
+        ]
+        .into_iter()
+        .find(|(_, name)| tag.eq_ignore_ascii_case(name))
+        .map(|(format, _)| format)
     }
 }
 
@@ -89,6 +117,16 @@ impl Format {
 pub struct Target {
     pub format: Format,
     pub tag: String,
+}
+
+impl Target {
+    /// How messages name the target: the format, or `--engine TAG` for a third-party engine.
+    pub fn label(&self) -> String {
+        match self.format {
+            Format::Engine => format!("--engine {}", self.tag),
+            builtin => builtin.name().to_string(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -118,11 +156,29 @@ pub struct TlsOptions {
     pub insecure: bool,
 }
 
-/// A user-supplied engine component for one format tag.
+/// A user-supplied engine component: for a built-in format's tag, or for an output tag.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EngineOverride {
     pub tag: String,
     pub path: PathBuf,
+}
+
+/// `--engine-option TAG:NAME=VALUE`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EngineOption {
+    pub tag: String,
+    pub name: String,
+    pub value: String,
+}
+
+/// The sandbox limits every engine call runs under (`--engine-memory` and friends).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EngineLimits {
+    pub memory_mib: u64,
+    pub timeout_secs: u64,
+    pub output_ratio: u64,
+    /// 0: one per CPU.
+    pub instances: usize,
 }
 
 /// Everything a run needs, validated.
@@ -157,6 +213,10 @@ pub struct Options {
     pub dump_manifest: bool,
     pub json: bool,
     pub engines: Vec<EngineOverride>,
+    /// `--engine-digest TAG=sha256:...`: the component of TAG must have this digest.
+    pub engine_digests: Vec<(String, String)>,
+    pub engine_options: Vec<EngineOption>,
+    pub engine_limits: EngineLimits,
     pub platforms: PlatformFilter,
     /// Flags that were accepted but ignored or overridden, one line each.
     pub warnings: Vec<String>,
@@ -189,9 +249,14 @@ impl Options {
         } else {
             a.fastoci.clone()
         };
+        let engines = parse_engines(&a.engine)?;
+        let custom: Vec<&EngineOverride> = engines
+            .iter()
+            .filter(|e| Format::builtin_for_tag(&e.tag).is_none())
+            .collect();
         let mut overlaybd_tag = a.overlaybd.clone();
         if overlaybd_tag.is_empty() && turbo_tag.is_empty() {
-            if a.output_tag.is_empty() {
+            if a.output_tag.is_empty() && custom.is_empty() {
                 return Err(UsageError::MissingOutput);
             }
             overlaybd_tag = a.output_tag.clone();
@@ -216,9 +281,27 @@ impl Options {
             }
             targets.push(Target {
                 format: Format::TurboOci,
-                tag: turbo_tag,
+                tag: turbo_tag.clone(),
             });
         }
+        for e in custom {
+            check_tag("engine tag", &e.tag)?;
+            if e.tag == overlaybd_tag || e.tag == turbo_tag {
+                return Err(UsageError::EngineTagTaken(e.tag.clone()));
+            }
+            targets.push(Target {
+                format: Format::Engine,
+                tag: e.tag.clone(),
+            });
+        }
+        let engine_digests = parse_engine_digests(&a.engine_digest, &targets)?;
+        let engine_options = parse_engine_options(&a.engine_option, &targets)?;
+        let engine_limits = EngineLimits {
+            memory_mib: nonzero("--engine-memory", a.engine_memory)?,
+            timeout_secs: nonzero("--engine-timeout", a.engine_timeout)?,
+            output_ratio: a.engine_output_ratio,
+            instances: a.engine_instances,
+        };
 
         let credentials = match a.username.find(':') {
             Some(i) if i > 0 => Some(Credentials {
@@ -304,21 +387,6 @@ impl Options {
             }
         }
 
-        let mut engines: Vec<EngineOverride> = Vec::new();
-        for e in &a.engine {
-            let (tag, path) = e
-                .split_once('=')
-                .filter(|(t, p)| !t.is_empty() && !p.is_empty())
-                .ok_or_else(|| UsageError::BadEngine(e.clone()))?;
-            if engines.iter().any(|x| x.tag == tag) {
-                return Err(UsageError::DuplicateEngine(tag.to_string()));
-            }
-            engines.push(EngineOverride {
-                tag: tag.to_string(),
-                path: PathBuf::from(path),
-            });
-        }
-
         let platforms = a
             .platform
             .iter()
@@ -360,9 +428,99 @@ impl Options {
             dump_manifest: a.dump_manifest,
             json: a.json,
             engines,
+            engine_digests,
+            engine_options,
+            engine_limits,
             platforms: PlatformFilter(platforms),
             warnings,
         })
+    }
+}
+
+fn parse_engines(args: &[String]) -> Result<Vec<EngineOverride>, UsageError> {
+    let mut engines: Vec<EngineOverride> = Vec::new();
+    for e in args {
+        let (tag, path) = e
+            .split_once('=')
+            .filter(|(t, p)| !t.is_empty() && !p.is_empty())
+            .ok_or_else(|| UsageError::BadEngine(e.clone()))?;
+        if engines.iter().any(|x| x.tag == tag) {
+            return Err(UsageError::DuplicateEngine(tag.to_string()));
+        }
+        engines.push(EngineOverride {
+            tag: tag.to_string(),
+            path: PathBuf::from(path),
+        });
+    }
+    Ok(engines)
+}
+
+/// Whether `tag`, as `--engine-digest`/`--engine-option` give it, addresses `target`.
+pub fn tag_addresses(tag: &str, target: &Target) -> bool {
+    match target.format {
+        Format::Engine => tag == target.tag,
+        builtin => Format::builtin_for_tag(tag) == Some(builtin),
+    }
+}
+
+fn check_engine_tag(flag: &'static str, tag: &str, targets: &[Target]) -> Result<(), UsageError> {
+    if targets.iter().any(|t| tag_addresses(tag, t)) {
+        Ok(())
+    } else {
+        Err(UsageError::UnknownEngineTag {
+            flag,
+            tag: tag.to_string(),
+        })
+    }
+}
+
+fn parse_engine_digests(
+    args: &[String],
+    targets: &[Target],
+) -> Result<Vec<(String, String)>, UsageError> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for a in args {
+        let (tag, digest) = a
+            .split_once('=')
+            .filter(|(t, d)| !t.is_empty() && sha256_hex(d).is_ok())
+            .ok_or_else(|| UsageError::BadEngineDigest(a.clone()))?;
+        check_engine_tag("engine-digest", tag, targets)?;
+        if out.iter().any(|(t, _)| t == tag) {
+            return Err(UsageError::DuplicateEngine(tag.to_string()));
+        }
+        out.push((tag.to_string(), digest.to_string()));
+    }
+    Ok(out)
+}
+
+fn parse_engine_options(
+    args: &[String],
+    targets: &[Target],
+) -> Result<Vec<EngineOption>, UsageError> {
+    let mut out = Vec::new();
+    for a in args {
+        let (tag, rest) = a
+            .split_once(':')
+            .ok_or_else(|| UsageError::BadEngineOption(a.clone()))?;
+        let (name, value) = rest
+            .split_once('=')
+            .filter(|(n, _)| !tag.is_empty() && !n.is_empty())
+            .ok_or_else(|| UsageError::BadEngineOption(a.clone()))?;
+        check_engine_tag("engine-option", tag, targets)?;
+        out.push(EngineOption {
+            tag: tag.to_string(),
+            name: name.to_string(),
+            value: value.to_string(),
+        });
+    }
+    Ok(out)
+}
+
+fn nonzero(flag: &'static str, value: u64) -> Result<u64, UsageError> {
+    if value == 0 {
+        Err(UsageError::ZeroLimit { flag })
+    } else {
+        Ok(value)
     }
 }
 

@@ -1,12 +1,25 @@
-//! The engine of each output format: loaded once, described, and given the CLI's options.
+//! The engine of each output: loaded once (after its digest pin is checked), described, and
+//! given the CLI's options.
 
 use super::locate;
-use crate::cli::{Format, FsType, Options};
+use crate::cli::{Format, FsType, Options, Target, tag_addresses};
+use crate::gojson::Annotations;
 use anyhow::{Context, Result, bail};
 use engine_runtime::wit::EngineInfo;
 use engine_runtime::{EngineHandle, Runtime};
+use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+
+/// Manifest annotations naming the engine that made an output, for outputs of user-supplied
+/// components (built-in formats keep upstream's manifests). Documented in
+/// docs/engine-authors.md.
+pub const ANNOTATION_ENGINE_NAME: &str = "dev.convertor.engine.name";
+pub const ANNOTATION_ENGINE_VERSION: &str = "dev.convertor.engine.version";
+/// `sha256:<hex>` of the component file.
+pub const ANNOTATION_ENGINE_DIGEST: &str = "dev.convertor.engine.digest";
+/// The `convertor:engine` version the component was built against.
+pub const ANNOTATION_ENGINE_ABI: &str = "dev.convertor.engine.abi";
 
 /// A loaded engine with everything every `convert_layer` call of a run passes it.
 pub struct LoadedEngine {
@@ -18,23 +31,79 @@ pub struct LoadedEngine {
     pub options: Vec<(String, String)>,
     /// Named files the engine may open (the base layer with `--mkfs=false`).
     pub assets: BTreeMap<String, PathBuf>,
+    /// Added to every output manifest (the engine's identity, for user-supplied components).
+    pub manifest_annotations: Annotations,
 }
 
 impl LoadedEngine {
-    /// Finds, compiles (or takes from the cache) and describes the engine of `format`.
-    pub fn load(runtime: &Runtime, format: Format, opts: &Options) -> Result<LoadedEngine> {
-        let path = locate::engine_path(format, &opts.engines)?;
+    /// Finds, checks against its `--engine-digest` pin, compiles (or takes from the cache) and
+    /// describes the engine of `target`.
+    pub fn load(runtime: &Runtime, target: &Target, opts: &Options) -> Result<LoadedEngine> {
+        let format = target.format;
+        let label = target.label();
+        let path = locate::target_engine_path(target, &opts.engines)?;
+        // Hash and load the same bytes, so the file cannot change between check and use.
+        let wasm =
+            std::fs::read(&path).with_context(|| format!("failed to read {}", path.display()))?;
+        let digest = format!("sha256:{}", hex::encode(Sha256::digest(&wasm)));
+        if let Some((_, pinned)) = opts
+            .engine_digests
+            .iter()
+            .find(|(tag, _)| tag_addresses(tag, target))
+            && *pinned != digest
+        {
+            bail!(
+                "the {label} engine {} has digest {digest}, not {pinned} as --engine-digest \
+                 requires; refusing to run it",
+                path.display()
+            );
+        }
         let handle = runtime
-            .load(&path)
-            .with_context(|| format!("failed to load the {} engine", format.name()))?;
+            .load_bytes(&wasm)
+            .with_context(|| format!("failed to load the {label} engine {}", path.display()))?;
         let info = handle
             .describe()
-            .with_context(|| format!("the {} engine failed to describe itself", format.name()))?;
-        let options = engine_options(format, opts, &info)?;
+            .with_context(|| format!("the {label} engine failed to describe itself"))?;
+        let mut options = engine_options(format, opts, &info)?;
+        for o in opts
+            .engine_options
+            .iter()
+            .filter(|o| tag_addresses(&o.tag, target))
+        {
+            if !info.options.iter().any(|spec| spec.name == o.name) {
+                let declared: Vec<&str> = info.options.iter().map(|s| s.name.as_str()).collect();
+                bail!(
+                    "the {label} engine ({}) has no option `{}` (it declares: {})",
+                    info.name,
+                    o.name,
+                    if declared.is_empty() {
+                        "none".to_string()
+                    } else {
+                        declared.join(", ")
+                    }
+                );
+            }
+            options.push((o.name.clone(), o.value.clone()));
+        }
         let mut assets = BTreeMap::new();
-        if !opts.mkfs {
+        if !opts.mkfs && format != Format::Engine {
             assets.insert("baselayer".to_string(), locate::baselayer_path()?);
         }
+        let user_supplied = opts.engines.iter().any(|o| tag_addresses(&o.tag, target));
+        let id = handle.identity();
+        let manifest_annotations = if user_supplied {
+            [
+                (ANNOTATION_ENGINE_NAME, id.name.clone()),
+                (ANNOTATION_ENGINE_VERSION, id.version.clone()),
+                (ANNOTATION_ENGINE_DIGEST, digest),
+                (ANNOTATION_ENGINE_ABI, id.abi.to_string()),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect()
+        } else {
+            Annotations::new()
+        };
         Ok(LoadedEngine {
             format,
             path,
@@ -42,6 +111,7 @@ impl LoadedEngine {
             info,
             options,
             assets,
+            manifest_annotations,
         })
     }
 
@@ -88,12 +158,14 @@ pub fn engine_options(
             "ext4".into(),
             "--fstype",
         )),
+        // Third-party engines get the format flags they declare and may ignore the rest.
+        Format::Engine => {}
     }
     let mut out = Vec::new();
     for (name, value, neutral, flag) in wanted {
         if info.options.iter().any(|o| o.name == name) {
             out.push((name.to_string(), value));
-        } else if value != neutral {
+        } else if value != neutral && format != Format::Engine {
             bail!(
                 "the {} engine ({}) has no `{name}` option, so {flag}={value} cannot be honoured",
                 format.name(),

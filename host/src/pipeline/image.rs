@@ -10,6 +10,7 @@ use crate::image::{ImageNode, chain_ids, format_platform};
 use crate::layout::Layout;
 use anyhow::{Result, bail};
 use engine_runtime::LogFn;
+use std::borrow::Cow;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
@@ -74,9 +75,17 @@ fn convert_in(ctx: &TargetCtx<'_>, image_dir: &Path, node: &ImageNode) -> Result
         converted
     })?;
 
+    // The engine's identity rides on the source manifest's annotations into the output.
+    let mut source_manifest = Cow::Borrowed(&node.manifest);
+    if !ctx.engine.manifest_annotations.is_empty() {
+        source_manifest
+            .to_mut()
+            .annotations
+            .extend(ctx.engine.manifest_annotations.clone());
+    }
     let doc = assemble_image(
         &node.source,
-        &node.manifest,
+        &source_manifest,
         &node.config,
         &outputs,
         &ctx.assemble,

@@ -1,6 +1,7 @@
 //! Where the engine components, the `mkfs=false` base layer and the compiled-code cache live.
 //!
-//! An engine component is looked up, first match wins:
+//! The engine of an output tag that is not a built-in format (`--engine TAG=PATH`) is PATH.
+//! A built-in format's engine component is looked up, first match wins:
 //! 1. `--engine TAG=PATH`, where TAG is the format (`overlaybd`, `turboOCI`) or the engine's
 //!    name (`turbooci`), case-insensitively;
 //! 2. the environment: `OVERLAYBD_WASM` or `TURBOOCI_WASM`;
@@ -8,7 +9,7 @@
 //!    `<exe dir>/../wasm32-wasip2/release/<file>` where `just engines` builds them (and one level
 //!    further up, for binaries under `target/<profile>/deps`).
 
-use crate::cli::{EngineOverride, Format};
+use crate::cli::{EngineOverride, Format, Target};
 use anyhow::{Result, bail};
 use std::path::{Path, PathBuf};
 
@@ -22,8 +23,8 @@ struct Builtin {
     names: &'static [&'static str],
 }
 
-fn builtin(format: Format) -> Builtin {
-    match format {
+fn builtin(format: Format) -> Option<Builtin> {
+    Some(match format {
         Format::Overlaybd => Builtin {
             file: "overlaybd_engine.wasm",
             env: "OVERLAYBD_WASM",
@@ -34,12 +35,29 @@ fn builtin(format: Format) -> Builtin {
             env: "TURBOOCI_WASM",
             names: &["turbooci", "fastoci"],
         },
+        Format::Engine => return None,
+    })
+}
+
+/// The component of `target`: its `--engine` file, or the built-in format's.
+pub fn target_engine_path(target: &Target, overrides: &[EngineOverride]) -> Result<PathBuf> {
+    if target.format != Format::Engine {
+        return engine_path(target.format, overrides);
     }
+    let Some(o) = overrides.iter().find(|o| o.tag == target.tag) else {
+        bail!("output tag {} has no --engine component", target.tag);
+    };
+    if !o.path.is_file() {
+        bail!("--engine {}={}: no such file", o.tag, o.path.display());
+    }
+    Ok(o.path.clone())
 }
 
 /// The engine component for `format`, or an error that says how to get one.
 pub fn engine_path(format: Format, overrides: &[EngineOverride]) -> Result<PathBuf> {
-    let b = builtin(format);
+    let Some(b) = builtin(format) else {
+        bail!("third-party engines have no built-in component; pass --engine TAG=PATH");
+    };
     let wanted = |tag: &str| {
         tag.eq_ignore_ascii_case(format.name())
             || b.names.iter().any(|n| tag.eq_ignore_ascii_case(n))

@@ -15,10 +15,13 @@ mod store;
 mod verify;
 mod workdir;
 
-pub use engines::{LoadedEngine, engine_options};
+pub use engines::{
+    ANNOTATION_ENGINE_ABI, ANNOTATION_ENGINE_DIGEST, ANNOTATION_ENGINE_NAME,
+    ANNOTATION_ENGINE_VERSION, LoadedEngine, engine_options,
+};
 pub use events::Events;
 pub use layer::substitute;
-pub use locate::{DEFAULT_BASELAYER, baselayer_path, cache_dir, engine_path};
+pub use locate::{DEFAULT_BASELAYER, baselayer_path, cache_dir, engine_path, target_engine_path};
 pub use report::{ImageReport, LayerReport, RunReport, TargetReport, layer_line};
 pub use workdir::WorkDir;
 
@@ -31,9 +34,10 @@ use crate::plan::Plan;
 use anyhow::{Context, Result};
 use engine_runtime::wit::LogLevel;
 use engine_runtime::{LogFn, Runtime, RuntimeConfig};
+use std::num::NonZeroUsize;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// Converts the planned source of `layout` into every target of `opts`. `events` hears of each
 /// layer as it starts, progresses and ends. The report's warnings are the
@@ -53,15 +57,12 @@ pub fn convert_layout(
         eprintln!("warning: {w}");
         report.warnings.push(w.to_string());
     }
-    let runtime = Runtime::new(RuntimeConfig {
-        cache_dir: cache_dir(),
-        ..RuntimeConfig::default()
-    })?;
+    let runtime = Runtime::new(runtime_config(opts))?;
     // Every engine is loaded before any work, so a missing component fails fast.
     let engines = opts
         .targets
         .iter()
-        .map(|t| LoadedEngine::load(&runtime, t.format, opts))
+        .map(|t| LoadedEngine::load(&runtime, t, opts))
         .collect::<Result<Vec<_>>>()?;
     let work = WorkDir {
         root: opts.work_dir.clone(),
@@ -97,7 +98,7 @@ pub fn convert_layout(
             log: engine_log(&engine.info.name, opts.verbose),
         };
         let t = convert_target(&ctx, target, &plan.graph, &images, first_n, opts)
-            .with_context(|| format!("{} conversion failed", target.format.name()))?;
+            .with_context(|| format!("{} conversion failed", target.label()))?;
         first_n += images.len();
         if opts.no_upload {
             work.discard(store.root());
@@ -138,6 +139,24 @@ fn convert_target(
         seconds: start.elapsed().as_secs_f64(),
         tagged: false,
     })
+}
+
+/// The sandbox of every engine call, from `--engine-memory` and friends.
+fn runtime_config(opts: &Options) -> RuntimeConfig {
+    let l = &opts.engine_limits;
+    let instances = match l.instances {
+        0 => std::thread::available_parallelism().map_or(1, NonZeroUsize::get),
+        n => n,
+    };
+    RuntimeConfig {
+        memory_limit_bytes: usize::try_from(l.memory_mib.saturating_mul(1 << 20))
+            .unwrap_or(usize::MAX),
+        layer_deadline: Duration::from_secs(l.timeout_secs),
+        output_cap_ratio: l.output_ratio,
+        max_instances: instances,
+        cache_dir: cache_dir(),
+        ..RuntimeConfig::default()
+    }
 }
 
 /// The `index.json` entry of an output: its descriptor with the source entry's platform. An

@@ -23,7 +23,11 @@ impl Guest for Hostile {
             name: "hostile".into(),
             version: "0.1.0".into(),
             artifact_type: "application/vnd.test.hostile".into(),
-            accepts: vec!["application/vnd.oci.image.layer.v1.tar".into()],
+            accepts: vec![
+                "application/vnd.oci.image.layer.v1.tar".into(),
+                "application/vnd.oci.image.layer.v1.tar+gzip".into(),
+                "application/vnd.docker.image.rootfs.diff.tar.gzip".into(),
+            ],
             options: vec![OptionSpec {
                 name: "mode".into(),
                 description: "the misbehaviour: ok, loop, memory, output, trap, bad-descriptor, \

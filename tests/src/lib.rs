@@ -6,6 +6,7 @@ pub mod cli;
 pub mod convert;
 pub mod image;
 pub mod oci;
+pub mod rootfs;
 pub mod sample;
 pub mod tools;
 pub mod unpack;

@@ -7,16 +7,10 @@
 mod common;
 
 use common::work::Work;
+use convertor_tests::rootfs::{is_root, rootfs_image};
 use convertor_tests::{repo_root, shared_dir};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| o.stdout == b"0\n")
-}
 
 /// The image and the snapshot of its reference unpack, built on first use (once per process
 /// and variant: the tests run in parallel threads).
@@ -35,17 +29,7 @@ fn build_rootfs(variant: &str) -> Option<(PathBuf, PathBuf)> {
         return None;
     }
     let bench = repo_root().join("target/bench");
-    let image = bench.join(format!("rootfs-{variant}"));
-    if !image.join("index.json").is_file() {
-        let status = Command::new("bash")
-            .arg(shared.join("bench/make-rootfs-image.sh"))
-            .arg(&image)
-            .args(["--variant", variant])
-            .env("DEB_CACHE", bench.join("debs"))
-            .status()
-            .expect("running make-rootfs-image.sh");
-        assert!(status.success(), "make-rootfs-image.sh failed");
-    }
+    let image = rootfs_image(variant).expect("building the rootfs image");
     let tree = bench.join(format!("rootfs-{variant}.tree.json"));
     if !tree.is_file() {
         let unpacked = bench.join(format!("rootfs-{variant}.unpacked"));

@@ -267,3 +267,39 @@ fn help_documents_the_engine_limits() {
         assert!(line.contains(default), "{line}");
     }
 }
+
+#[test]
+fn limit_flags_reach_the_sandbox() {
+    let dir = tempdir();
+    let layout_dir = sample(dir.path());
+    let recompress = format!("zst={}", wasm("recompress_engine").display());
+    let sandbox = |extra: &[&str]| {
+        let mut args = vec!["--engine", &recompress, "--json"];
+        args.extend(extra);
+        let json: serde_json::Value =
+            serde_json::from_str(assert_ok(&run(&layout_dir, &args)).trim()).unwrap();
+        json["sandbox"].clone()
+    };
+    let set = sandbox(&[
+        "--engine-memory=256",
+        "--engine-timeout=60",
+        "--engine-output-ratio=2",
+        "--engine-instances=1",
+    ]);
+    assert_eq!(
+        set,
+        serde_json::json!({
+            "memoryBytes": 256u64 << 20,
+            "timeoutSeconds": 60,
+            "outputRatio": 2,
+            "outputMinBytes": 64u64 << 20,
+            "instances": 1,
+        })
+    );
+    let cpus = std::thread::available_parallelism().unwrap().get();
+    let defaults = sandbox(&[]);
+    assert_eq!(defaults["memoryBytes"], 1u64 << 30);
+    assert_eq!(defaults["timeoutSeconds"], 1800);
+    assert_eq!(defaults["outputRatio"], 4);
+    assert_eq!(defaults["instances"], cpus, "0 means one per CPU");
+}

@@ -22,7 +22,7 @@ pub use engines::{
 pub use events::Events;
 pub use layer::substitute;
 pub use locate::{DEFAULT_BASELAYER, baselayer_path, cache_dir, engine_path, target_engine_path};
-pub use report::{ImageReport, LayerReport, RunReport, TargetReport, layer_line};
+pub use report::{ImageReport, LayerReport, RunReport, SandboxReport, TargetReport, layer_line};
 pub use workdir::WorkDir;
 
 use crate::assemble::AssembleOptions;
@@ -57,7 +57,15 @@ pub fn convert_layout(
         eprintln!("warning: {w}");
         report.warnings.push(w.to_string());
     }
-    let runtime = Runtime::new(runtime_config(opts))?;
+    let config = runtime_config(opts);
+    report.sandbox = Some(SandboxReport {
+        memory_bytes: config.memory_limit_bytes as u64,
+        timeout_secs: config.layer_deadline.as_secs(),
+        output_ratio: config.output_cap_ratio,
+        output_min_bytes: config.output_cap_min_bytes,
+        instances: config.max_instances,
+    });
+    let runtime = Runtime::new(config)?;
     // Every engine is loaded before any work, so a missing component fails fast.
     let engines = opts
         .targets

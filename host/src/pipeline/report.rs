@@ -52,6 +52,18 @@ pub struct TargetReport {
 pub struct RunReport {
     pub targets: Vec<TargetReport>,
     pub warnings: Vec<String>,
+    /// The limits every engine call ran under.
+    pub sandbox: Option<SandboxReport>,
+}
+
+/// The engine sandbox of a run, as resolved from `--engine-memory` and friends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SandboxReport {
+    pub memory_bytes: u64,
+    pub timeout_secs: u64,
+    pub output_ratio: u64,
+    pub output_min_bytes: u64,
+    pub instances: usize,
 }
 
 fn desc(d: &Descriptor) -> Value {
@@ -116,7 +128,17 @@ impl RunReport {
                 })
             })
             .collect();
-        json!({ "targets": targets, "warnings": self.warnings })
+        let mut doc = json!({ "targets": targets, "warnings": self.warnings });
+        if let Some(s) = &self.sandbox {
+            doc["sandbox"] = json!({
+                "memoryBytes": s.memory_bytes,
+                "timeoutSeconds": s.timeout_secs,
+                "outputRatio": s.output_ratio,
+                "outputMinBytes": s.output_min_bytes,
+                "instances": s.instances,
+            });
+        }
+        doc
     }
 
     /// The closing lines of plain output: one per target.

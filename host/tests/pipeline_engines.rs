@@ -303,3 +303,43 @@ fn limit_flags_reach_the_sandbox() {
     assert_eq!(defaults["outputRatio"], 4);
     assert_eq!(defaults["instances"], cpus, "0 means one per CPU");
 }
+
+#[test]
+fn a_format_name_as_tag_overrides_the_builtin_component() {
+    let dir = tempdir();
+    let layout_dir = sample(dir.path());
+    let legacy = wasm("legacy_engine");
+
+    // The built-in component, pinned to a digest it does not have: refused before running.
+    let wrong = format!("overlaybd=sha256:{}", "1".repeat(64));
+    assert_failed(
+        &run(
+            &layout_dir,
+            &["--overlaybd", "obd", "--engine-digest", &wrong],
+        ),
+        "the overlaybd engine",
+    );
+    assert_eq!(tag_names(&layout_dir), ["latest"]);
+
+    // `--engine overlaybd=PATH` makes the overlaybd output with that component instead.
+    let stdout = assert_ok(&run(
+        &layout_dir,
+        &[
+            "--overlaybd",
+            "obd",
+            "--engine",
+            &format!("overlaybd={}", legacy.display()),
+            "--engine-digest",
+            &format!("overlaybd={}", digest_of(&legacy)),
+        ],
+    ));
+    assert!(stdout.contains("overlaybd: tagged obd -> "), "{stdout}");
+    let layout = Layout::open(&layout_dir).unwrap();
+    let (m, _, _) = image_layers(&layout, "obd");
+    assert_eq!(m.annotations[ANNOTATION_ENGINE_NAME], "legacy");
+    assert!(
+        m.layers()
+            .iter()
+            .all(|l| l.annotations.contains_key("test.legacy.sha256"))
+    );
+}

@@ -10,3 +10,4 @@ pub mod layout;
 pub mod pipeline;
 pub mod plan;
 pub mod progress;
+pub mod registry;

@@ -1,0 +1,146 @@
+//! A fault-injecting HTTP/1.1 proxy in front of a real plain-HTTP registry: it answers the
+//! first N requests with 503, or flips a byte of one blob's body. One request per connection
+//! (`Connection: close` both ways) keeps it small.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+#[derive(Default)]
+pub struct Faults {
+    /// Answer this many requests with 503 before forwarding any.
+    pub unavailable: usize,
+    /// Flip the last byte of every GET of this blob digest.
+    pub corrupt_blob: Option<String>,
+}
+
+#[derive(Default)]
+struct State {
+    served_503: AtomicUsize,
+    corrupted: AtomicUsize,
+    forwarded: AtomicUsize,
+    stop: AtomicBool,
+}
+
+pub struct Proxy {
+    pub port: u16,
+    state: Arc<State>,
+}
+
+impl Proxy {
+    pub fn start(upstream_port: u16, faults: Faults) -> Proxy {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("binding the proxy");
+        let port = listener.local_addr().unwrap().port();
+        let state = Arc::new(State::default());
+        let faults = Arc::new(faults);
+        let st = state.clone();
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                if st.stop.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(conn) = conn else { continue };
+                let (st, faults) = (st.clone(), faults.clone());
+                std::thread::spawn(move || {
+                    let _ = handle(conn, upstream_port, &faults, &st);
+                });
+            }
+        });
+        Proxy { port, state }
+    }
+
+    pub fn host(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    pub fn served_503(&self) -> usize {
+        self.state.served_503.load(Ordering::SeqCst)
+    }
+
+    pub fn corrupted(&self) -> usize {
+        self.state.corrupted.load(Ordering::SeqCst)
+    }
+
+    pub fn forwarded(&self) -> usize {
+        self.state.forwarded.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        self.state.stop.store(true, Ordering::SeqCst);
+        // Wake the accept loop so it sees the flag.
+        let _ = TcpStream::connect(("127.0.0.1", self.port));
+    }
+}
+
+fn handle(
+    mut client: TcpStream,
+    upstream: u16,
+    faults: &Faults,
+    st: &State,
+) -> std::io::Result<()> {
+    let mut reader = BufReader::new(client.try_clone()?);
+    let mut head = Vec::new();
+    let mut content_length = 0usize;
+    let mut request_line = String::new();
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line)? == 0 {
+            return Ok(());
+        }
+        if request_line.is_empty() {
+            request_line = line.clone();
+        }
+        if line == "\r\n" {
+            break;
+        }
+        let lower = line.to_ascii_lowercase();
+        if let Some(v) = lower.strip_prefix("content-length:") {
+            content_length = v.trim().parse().unwrap_or(0);
+        }
+        if lower.starts_with("connection:") {
+            continue;
+        }
+        head.extend_from_slice(line.as_bytes());
+    }
+    let mut body = vec![0u8; content_length];
+    reader.read_exact(&mut body)?;
+
+    // The 503 burst: count atomically so parallel requests share it.
+    if st
+        .served_503
+        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+            (n < faults.unavailable).then_some(n + 1)
+        })
+        .is_ok()
+    {
+        client.write_all(
+            b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+        )?;
+        return Ok(());
+    }
+
+    st.forwarded.fetch_add(1, Ordering::SeqCst);
+    let mut up = TcpStream::connect(("127.0.0.1", upstream))?;
+    up.write_all(&head)?;
+    up.write_all(b"Connection: close\r\n\r\n")?;
+    up.write_all(&body)?;
+    let mut resp = Vec::new();
+    up.read_to_end(&mut resp)?;
+
+    let mut parts = request_line.split_whitespace();
+    let (method, path) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+    if let Some(d) = &faults.corrupt_blob
+        && method == "GET"
+        && path.ends_with(&format!("/blobs/{d}"))
+        && resp.starts_with(b"HTTP/1.1 200")
+        && let Some(last) = resp.last_mut()
+    {
+        *last ^= 0xff;
+        st.corrupted.fetch_add(1, Ordering::SeqCst);
+    }
+    client.write_all(&resp)?;
+    client.flush()
+}

@@ -153,6 +153,9 @@ impl Client {
             req = req.header("Authorization", a);
         }
         match call.body {
+            // An explicit empty body sends `Content-Length: 0` on POST rather than an empty
+            // chunked body, which some proxies do not forward.
+            Body::Empty if call.method == Method::POST => self.agent.run(req.body(&[][..])?),
             Body::Empty => self.agent.run(req.body(())?),
             Body::Bytes(b) => self.agent.run(req.body(b)?),
             Body::File(p) => {

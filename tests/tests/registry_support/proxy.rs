@@ -84,6 +84,7 @@ fn handle(
     let mut reader = BufReader::new(client.try_clone()?);
     let mut head = Vec::new();
     let mut content_length = 0usize;
+    let mut chunked = false;
     let mut request_line = String::new();
     loop {
         let mut line = String::new();
@@ -100,6 +101,9 @@ fn handle(
         if let Some(v) = lower.strip_prefix("content-length:") {
             content_length = v.trim().parse().unwrap_or(0);
         }
+        if lower.starts_with("transfer-encoding:") && lower.contains("chunked") {
+            chunked = true;
+        }
         if lower.starts_with("connection:") {
             continue;
         }
@@ -107,6 +111,22 @@ fn handle(
     }
     let mut body = vec![0u8; content_length];
     reader.read_exact(&mut body)?;
+    if chunked {
+        // Forward the chunked body as it is, through its last (empty) chunk.
+        loop {
+            let mut size_line = String::new();
+            reader.read_line(&mut size_line)?;
+            body.extend_from_slice(size_line.as_bytes());
+            let size = usize::from_str_radix(size_line.trim().split(';').next().unwrap_or("0"), 16)
+                .unwrap_or(0);
+            let mut chunk = vec![0u8; size + 2];
+            reader.read_exact(&mut chunk)?;
+            body.extend_from_slice(&chunk);
+            if size == 0 {
+                break;
+            }
+        }
+    }
 
     // The 503 burst: count atomically so parallel requests share it.
     if st
@@ -123,6 +143,12 @@ fn handle(
     }
 
     st.forwarded.fetch_add(1, Ordering::SeqCst);
+    if std::env::var_os("PROXY_DEBUG").is_some() {
+        eprintln!(
+            "proxy: forwarding {} (body {content_length})",
+            request_line.trim()
+        );
+    }
     let mut up = TcpStream::connect(("127.0.0.1", upstream))?;
     up.write_all(&head)?;
     up.write_all(b"Connection: close\r\n\r\n")?;
@@ -130,6 +156,15 @@ fn handle(
     let mut resp = Vec::new();
     up.read_to_end(&mut resp)?;
 
+    if std::env::var_os("PROXY_DEBUG").is_some() {
+        let status = resp.split(|b| *b == b'\r').next().unwrap_or_default();
+        eprintln!(
+            "proxy: {} -> {} ({} bytes)",
+            request_line.trim(),
+            String::from_utf8_lossy(status),
+            resp.len()
+        );
+    }
     let mut parts = request_line.split_whitespace();
     let (method, path) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
     if let Some(d) = &faults.corrupt_blob

@@ -16,16 +16,10 @@ pub use server::{Auth, Registry};
 
 /// `<target>/<profile>/convertor`, beside obdtool.
 pub fn convertor() -> PathBuf {
-    let bin = crate::common::obd::binary().with_file_name("convertor");
-    assert!(
-        bin.is_file(),
-        "{} is missing: run `cargo build -p convertor` first",
-        bin.display()
-    );
-    bin
+    crate::common::convertor::binary()
 }
 
-/// Runs `convertor` with the engine env the Justfile exports.
+/// Runs `convertor` (engines found as the Justfile's env or the target dir says).
 pub fn run<I, S>(args: I) -> Output
 where
     I: IntoIterator<Item = S>,

@@ -44,11 +44,21 @@ fn hello_world_tags_convert_through_the_registry() {
     for tag in ["amd64", "multi-arch", "nested-index"] {
         copy(&oci(&hw, tag), &reg.repo(&format!("hello-world:{tag}")));
         let (obd, turbo) = (format!("{tag}-obd"), format!("{tag}-turbo"));
+        // A 1 GiB device keeps the six e2fsck runs quick.
         convert(
             &reg,
             "hello-world",
             &work,
-            &["-i", tag, "--overlaybd", &obd, "--turboOCI", &turbo],
+            &[
+                "-i",
+                tag,
+                "--overlaybd",
+                &obd,
+                "--turboOCI",
+                &turbo,
+                "--vsize",
+                "1",
+            ],
         );
         let tags = reg.tags("hello-world");
         assert!(tags.contains(&obd) && tags.contains(&turbo), "{tags:?}");

@@ -7,7 +7,7 @@ mod registry_support;
 
 use common::work::Work;
 use registry_support::tls::{self, Pki};
-use registry_support::{Auth, Registry, one_error, run, run_env};
+use registry_support::{Auth, Registry, b64, one_error, run, run_env};
 use std::path::Path;
 
 const USER: &str = "tester";
@@ -129,7 +129,7 @@ fn tls_and_htpasswd_with_every_ca_source_and_one_error_line_per_refusal() {
 
     // Credentials from the Docker config.json when -u is absent.
     let docker = work.subdir("docker-config");
-    let auth = base64_encode(creds().as_bytes());
+    let auth = b64(creds().as_bytes(), false);
     std::fs::write(
         docker.join("config.json"),
         format!(r#"{{"auths":{{"{}":{{"auth":"{auth}"}}}}}}"#, reg.host()),
@@ -183,25 +183,4 @@ fn client_certificates_are_presented() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(reg.tags("sample"), ["latest", "obd-mtls"]);
-}
-
-fn base64_encode(data: &[u8]) -> String {
-    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in data.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(char::from(T[((n >> (18 - 6 * i)) & 63) as usize]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
 }

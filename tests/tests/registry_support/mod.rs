@@ -7,6 +7,7 @@ pub mod check;
 pub mod proxy;
 pub mod server;
 pub mod tls;
+pub mod token;
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
@@ -107,4 +108,30 @@ pub fn layout_tag(layout: &Path, tag: &str) -> serde_json::Value {
         .find(|d| d["annotations"]["org.opencontainers.image.ref.name"] == tag)
         .unwrap_or_else(|| panic!("tag {tag} is not in {}", layout.display()))
         .clone()
+}
+
+/// Base64 (standard alphabet with padding, or URL-safe without).
+pub fn b64(data: &[u8], url: bool) -> String {
+    let table: &[u8; 64] = if url {
+        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    } else {
+        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+    };
+    let mut out = String::new();
+    for chunk in data.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(table[((n >> (18 - 6 * i)) & 63) as usize]));
+            } else if !url {
+                out.push('=');
+            }
+        }
+    }
+    out
 }

@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 pub enum Auth {
     /// Plain HTTP, anonymous.
     Plain,
+    /// Plain HTTP with bearer tokens from a token server (`auth: token`).
+    Token { realm: String, bundle: PathBuf },
     /// HTTPS with the given PKI; htpasswd users; client certificates required when
     /// `client_ca` is set.
     Tls {
@@ -38,6 +40,14 @@ impl Registry {
             dir.join("data").display()
         ));
         let mut http_extra = String::from("  secret: convertor-tests\n");
+        if let Auth::Token { realm, bundle } = &auth {
+            config.push_str(&format!(
+                "auth:\n  token:\n    realm: {realm}\n    service: {}\n    issuer: {}\n    rootcertbundle: {}\n",
+                super::token::SERVICE,
+                super::token::ISSUER,
+                bundle.display()
+            ));
+        }
         if let Auth::Tls {
             pki,
             users,

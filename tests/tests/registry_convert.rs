@@ -7,6 +7,7 @@ mod registry_support;
 
 use common::work::Work;
 use registry_support::check::flatten_fsck;
+use registry_support::proxy::{Faults, Proxy};
 use registry_support::{Auth, Registry, hello_world, layout_doc, layout_tag, ok, run};
 use serde_json::Value;
 use std::path::Path;
@@ -289,4 +290,74 @@ fn blob_count(reg: &Registry) -> usize {
             .unwrap_or(0)
     }
     walk(&reg.dir.join("data/docker/registry/v2/blobs"))
+}
+
+/// `--platform` pulls the layers of the selected platform only; the output index keeps just
+/// that platform.
+#[test]
+fn platform_filter_pulls_only_the_selected_layers() {
+    let Some(hw) = hello_world() else { return };
+    let work = Work::new("registry-platform");
+    let reg = Registry::start(&work.path("registry"), Auth::Plain);
+    copy(&oci(&hw, "multi-arch"), &reg.repo("hello-world:multi-arch"));
+    let proxy = Proxy::start(reg.port, Faults::default());
+    ok([
+        "-r",
+        &format!("{}/hello-world", proxy.host()),
+        "--plain",
+        "-i",
+        "multi-arch",
+        "--overlaybd",
+        "arm64-obd",
+        "--platform",
+        "linux/arm64/v8",
+        "-d",
+        &work.path("convert-work").display().to_string(),
+    ]);
+    let index = layout_doc(
+        &hw,
+        layout_tag(&hw, "multi-arch")["digest"].as_str().unwrap(),
+    );
+    let arm64 = index["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["platform"]["architecture"] == "arm64")
+        .expect("an arm64 entry")
+        .clone();
+    let manifest = layout_doc(&hw, arm64["digest"].as_str().unwrap());
+    let wanted = manifest["layers"][0]["digest"].as_str().unwrap();
+    let layer_gets: Vec<String> = proxy
+        .requests()
+        .into_iter()
+        .filter(|r| r.starts_with("GET ") && r.contains("/blobs/"))
+        .filter(|r| {
+            // Configs are blobs too: keep the GETs of layer digests only.
+            index["manifests"].as_array().unwrap().iter().any(|m| {
+                let hex = m["digest"].as_str().unwrap().trim_start_matches("sha256:");
+                let doc = hw.join("blobs/sha256").join(hex);
+                let doc: serde_json::Value =
+                    serde_json::from_slice(&std::fs::read(doc).unwrap()).unwrap();
+                doc["layers"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .any(|l| r.ends_with(l["digest"].as_str().unwrap()))
+            })
+        })
+        .collect();
+    assert_eq!(layer_gets, [format!("GET /v2/hello-world/blobs/{wanted}")]);
+    let back = work.path("back");
+    copy(&reg.repo("hello-world:arm64-obd"), &oci(&back, "arm64-obd"));
+    let out = layout_doc(
+        &back,
+        layout_tag(&back, "arm64-obd")["digest"].as_str().unwrap(),
+    );
+    let platforms: Vec<&Value> = out["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| &d["platform"])
+        .collect();
+    assert_eq!(platforms, [&arm64["platform"]]);
 }

@@ -20,6 +20,7 @@ struct State {
     served_503: AtomicUsize,
     corrupted: AtomicUsize,
     forwarded: AtomicUsize,
+    requests: std::sync::Mutex<Vec<String>>,
     stop: AtomicBool,
 }
 
@@ -60,6 +61,11 @@ impl Proxy {
 
     pub fn corrupted(&self) -> usize {
         self.state.corrupted.load(Ordering::SeqCst)
+    }
+
+    /// `METHOD PATH` of every forwarded request.
+    pub fn requests(&self) -> Vec<String> {
+        self.state.requests.lock().unwrap().clone()
     }
 
     pub fn forwarded(&self) -> usize {
@@ -143,6 +149,14 @@ fn handle(
     }
 
     st.forwarded.fetch_add(1, Ordering::SeqCst);
+    if let Ok(mut r) = st.requests.lock() {
+        let mut parts = request_line.split_whitespace();
+        r.push(format!(
+            "{} {}",
+            parts.next().unwrap_or(""),
+            parts.next().unwrap_or("")
+        ));
+    }
     if std::env::var_os("PROXY_DEBUG").is_some() {
         eprintln!(
             "proxy: forwarding {} (body {content_length})",

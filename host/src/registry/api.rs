@@ -324,3 +324,25 @@ pub fn document_media_type(header: Option<&str>, bytes: &[u8]) -> String {
         _ => OCI_MANIFEST.to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn media_type_from_field_then_header_then_shape() {
+        let docker = format!(r#"{{"mediaType":"{DOCKER_MANIFEST_LIST}","manifests":[]}}"#);
+        assert_eq!(
+            document_media_type(Some(OCI_INDEX), docker.as_bytes()),
+            DOCKER_MANIFEST_LIST
+        );
+        assert_eq!(
+            document_media_type(Some(OCI_MANIFEST), br#"{"config":{}}"#),
+            OCI_MANIFEST
+        );
+        assert_eq!(
+            document_media_type(Some("text/plain"), br#"{"manifests":[]}"#),
+            OCI_INDEX
+        );
+    }
+}

@@ -51,3 +51,30 @@ fn descriptor(parent: &str, v: &serde_json::Value) -> Result<Descriptor> {
         .unwrap_or_default();
     Ok(Descriptor::new(media_type, digest, size))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lists_index_entries_and_manifest_blobs_without_foreign_layers() {
+        let d = |c: char| format!("sha256:{}", c.to_string().repeat(64));
+        let index = format!(
+            r#"{{"manifests":[{{"mediaType":"m","digest":"{}","size":3}}]}}"#,
+            d('a')
+        );
+        let c = children("x", index.as_bytes()).unwrap();
+        assert_eq!(c.manifests.len(), 1);
+        assert!(c.blobs.is_empty());
+        let manifest = format!(
+            r#"{{"config":{{"digest":"{}","size":1}},"layers":[{{"digest":"{}","size":2}},{{"mediaType":"{DOCKER_FOREIGN_LAYER_GZIP}","digest":"{}","size":2}}]}}"#,
+            d('b'),
+            d('c'),
+            d('d')
+        );
+        let c = children("x", manifest.as_bytes()).unwrap();
+        let digests: Vec<_> = c.blobs.iter().map(|b| b.digest.clone()).collect();
+        assert_eq!(digests, [d('b'), d('c')]);
+        assert!(children("x", br#"{"layers":[{"digest":"md5:00"}]}"#).is_err());
+    }
+}

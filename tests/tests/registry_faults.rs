@@ -1,6 +1,6 @@
 //! Failures of registry conversions through the `convertor` binary: an unknown tag, an
 //! unreachable registry, a blob corrupted in transit (a fault proxy in front of the real
-//! registry) and a burst of 503s that retries ride out. A failure is one error line, a
+//! registry), and a connection cut mid-blob and a burst of 503s that retries ride out. A failure is one error line, a
 //! non-zero exit and no output tag.
 
 mod common;
@@ -96,6 +96,36 @@ fn a_corrupted_blob_fails_the_run_and_tags_nothing() {
     );
     assert!(proxy.corrupted() >= 1);
     assert_eq!(reg.tags("sample"), ["latest"]);
+}
+
+#[test]
+fn a_connection_cut_mid_blob_is_retried() {
+    let work = Work::new("registry-cut");
+    let (reg, src) = sample_registry(&work);
+    let manifest = layout_doc(&src, layout_tag(&src, "latest")["digest"].as_str().unwrap());
+    let layer = manifest["layers"][0]["digest"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let proxy = Proxy::start(
+        reg.port,
+        Faults {
+            truncate_blob_once: Some(layer),
+            ..Faults::default()
+        },
+    );
+    let out = convert(
+        &format!("{}/sample", proxy.host()),
+        "latest",
+        &work.path("w"),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(proxy.truncated(), 2, "the blob was fetched twice");
+    assert_eq!(reg.tags("sample"), ["latest", "obd", "turbo"]);
 }
 
 #[test]

@@ -108,7 +108,8 @@ pub fn docker_config_entry(config: &[u8], host: &str) -> Option<Credentials> {
             .trim_start_matches("https://")
             .trim_start_matches("http://");
         let k = k.split('/').next().unwrap_or(k);
-        (k == host).then_some(entry)
+        // Docker Hub's credentials live under its v1 index address.
+        (k == host || (host == "docker.io" && k == "index.docker.io")).then_some(entry)
     })?;
     if let Some(auth) = entry.get("auth").and_then(|a| a.as_str()) {
         let decoded = STANDARD.decode(auth).ok()?;
@@ -154,5 +155,7 @@ mod tests {
         let c = docker_config_entry(cfg, "127.0.0.1:5000").unwrap();
         assert_eq!((c.user.as_str(), c.password.as_str()), ("u", "p:w"));
         assert!(docker_config_entry(cfg, "other:5000").is_none());
+        let hub = br#"{"auths":{"https://index.docker.io/v1/":{"username":"a","password":"b"}}}"#;
+        assert_eq!(docker_config_entry(hub, "docker.io").unwrap().user, "a");
     }
 }

@@ -73,10 +73,16 @@ impl Client {
             .build()
             .into();
         let scheme = if cfg.plain_http { "http" } else { "https" };
+        // Docker Hub's API host, as containerd maps it.
+        let api_host = if host == "docker.io" {
+            "registry-1.docker.io"
+        } else {
+            host
+        };
         Ok(Client {
             agent,
             host: host.to_string(),
-            base: format!("{scheme}://{host}"),
+            base: format!("{scheme}://{api_host}"),
             credentials: auth::credentials_for(host, cfg.credentials.as_ref()),
             auth: Mutex::new(BTreeMap::new()),
             retry: cfg.retry,

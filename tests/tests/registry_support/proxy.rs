@@ -13,12 +13,15 @@ pub struct Faults {
     pub unavailable: usize,
     /// Flip the last byte of every GET of this blob digest.
     pub corrupt_blob: Option<String>,
+    /// Cut the connection halfway through the first GET of this blob digest.
+    pub truncate_blob_once: Option<String>,
 }
 
 #[derive(Default)]
 struct State {
     served_503: AtomicUsize,
     corrupted: AtomicUsize,
+    truncated: AtomicUsize,
     forwarded: AtomicUsize,
     requests: std::sync::Mutex<Vec<String>>,
     stop: AtomicBool,
@@ -57,6 +60,10 @@ impl Proxy {
 
     pub fn served_503(&self) -> usize {
         self.state.served_503.load(Ordering::SeqCst)
+    }
+
+    pub fn truncated(&self) -> usize {
+        self.state.truncated.load(Ordering::SeqCst)
     }
 
     pub fn corrupted(&self) -> usize {
@@ -189,6 +196,15 @@ fn handle(
     {
         *last ^= 0xff;
         st.corrupted.fetch_add(1, Ordering::SeqCst);
+    }
+    if let Some(d) = &faults.truncate_blob_once
+        && method == "GET"
+        && path.ends_with(&format!("/blobs/{d}"))
+        && resp.starts_with(b"HTTP/1.1 200")
+        && st.truncated.fetch_add(1, Ordering::SeqCst) == 0
+    {
+        client.write_all(&resp[..resp.len() / 2])?;
+        return client.shutdown(std::net::Shutdown::Both);
     }
     client.write_all(&resp)?;
     client.flush()

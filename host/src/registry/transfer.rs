@@ -4,7 +4,7 @@
 use super::api::Repo;
 use super::graph::children;
 use super::parallel::for_each;
-use super::{RegistryError, TRANSFER_JOBS, document_media_type};
+use super::{TRANSFER_JOBS, document_media_type};
 use crate::gojson::Descriptor;
 use crate::layout::{Layout, Verify};
 use anyhow::{Context, Result};
@@ -138,7 +138,6 @@ pub fn push_tag(repo: &Repo<'_>, layout: &Layout, root: &Descriptor, tag: &str) 
         root.media_type.clone()
     };
     repo.put_manifest(tag, &media_type, &bytes)
-        .map_err(|e: RegistryError| anyhow::Error::from(e))
         .with_context(|| format!("failed to tag {tag}"))
 }
 

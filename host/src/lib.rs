@@ -4,6 +4,7 @@
 
 pub mod assemble;
 pub mod cli;
+pub mod dedup;
 pub mod gojson;
 pub mod image;
 pub mod layout;

@@ -138,7 +138,14 @@ pub enum FsType {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Dedup {
     None,
-    Mysql { dsn: String },
+    /// `--db-type mysql`: go-sql-driver DSN or `mysql://` URL.
+    Mysql {
+        dsn: String,
+    },
+    /// `--db-type sqlite`: a database file (created when missing).
+    Sqlite {
+        path: PathBuf,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -352,11 +359,12 @@ impl Options {
         let dedup = match a.db_type.as_str() {
             "" => {
                 if !a.db_str.is_empty() {
-                    warnings.push("db-str is ignored without --db-type mysql".to_string());
+                    warnings
+                        .push("db-str is ignored without --db-type mysql or sqlite".to_string());
                 }
                 Dedup::None
             }
-            "mysql" if a.db_str.is_empty() => {
+            "mysql" | "sqlite" if a.db_str.is_empty() => {
                 warnings
                     .push("no db-str was provided, falling back to no deduplication".to_string());
                 Dedup::None
@@ -369,9 +377,12 @@ impl Options {
                     dsn: a.db_str.clone(),
                 }
             }
+            "sqlite" => Dedup::Sqlite {
+                path: PathBuf::from(&a.db_str),
+            },
             other => {
                 warnings.push(format!(
-                    "db-type {other:?} is not one of known db types. Available: mysql; deduplication is off"
+                    "db-type {other:?} is not one of known db types. Available: mysql, sqlite; deduplication is off"
                 ));
                 Dedup::None
             }

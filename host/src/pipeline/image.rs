@@ -31,6 +31,8 @@ pub struct TargetCtx<'a> {
     /// Hears of each layer as it starts, progresses and ends.
     pub events: Option<&'a dyn super::Events>,
     pub log: LogFn,
+    /// Layer and manifest dedup, when a database is configured.
+    pub dedup: Option<&'a crate::dedup::Session<'a>>,
 }
 
 /// Why an image stopped early: another one failed first.
@@ -56,6 +58,11 @@ fn convert_in(ctx: &TargetCtx<'_>, image_dir: &Path, node: &ImageNode) -> Result
         .as_ref()
         .map(format_platform)
         .unwrap_or_default();
+    if let Some(d) = ctx.dedup
+        && let Some(hit) = d.find_manifest(&node.source.digest, ctx.assemble.family.manifest())?
+    {
+        return super::dedup::reused_image(ctx, image_dir, node, platform, hit, start);
+    }
     let source_layers = node.manifest.layers();
     let diff_ids = node.config.diff_ids();
     let checks: Vec<SourceLayer> = source_layers
@@ -74,6 +81,13 @@ fn convert_in(ctx: &TargetCtx<'_>, image_dir: &Path, node: &ImageNode) -> Result
         stop.store(true, Ordering::Relaxed);
         converted
     })?;
+    // A reused layer skips its source's check (its record was made from the same verified
+    // blobs); once any layer was converted over it, every source is checked as usual.
+    if reports.iter().any(|r| !r.reused) {
+        for c in &checks {
+            ctx.verified.wait(ctx.source, c)?;
+        }
+    }
 
     // The engine's identity rides on the source manifest's annotations into the output.
     let mut source_manifest = Cow::Borrowed(&node.manifest);
@@ -94,6 +108,9 @@ fn convert_in(ctx: &TargetCtx<'_>, image_dir: &Path, node: &ImageNode) -> Result
         .put_document(&doc.config.descriptor.media_type, &doc.config.bytes)?;
     ctx.store
         .put_document(&doc.manifest.descriptor.media_type, &doc.manifest.bytes)?;
+    if let Some(d) = ctx.dedup {
+        d.record_manifest(&node.source.digest, &doc.manifest.descriptor);
+    }
     let mut dumped = Vec::new();
     if ctx.dump {
         dumped.push(ctx.work.dump(image_dir, "config.json", &doc.config.bytes)?);
@@ -112,6 +129,7 @@ fn convert_in(ctx: &TargetCtx<'_>, image_dir: &Path, node: &ImageNode) -> Result
         layers: reports,
         seconds: start.elapsed().as_secs_f64(),
         dumped,
+        reused: false,
     })
 }
 
@@ -141,6 +159,7 @@ fn convert_layers(
         let input = LayerInput {
             index: i,
             desc,
+            sources: source_layers.get(..=i).unwrap_or_default(),
             diff_id,
             chain_id,
             parent_chain_id: i
@@ -172,7 +191,7 @@ fn convert_layers(
 }
 
 /// "overlaybd linux/amd64 layer 2/5": names a layer in progress displays.
-fn layer_label(ctx: &TargetCtx<'_>, platform: &str, index: usize, layers: usize) -> String {
+pub fn layer_label(ctx: &TargetCtx<'_>, platform: &str, index: usize, layers: usize) -> String {
     let platform = if platform.is_empty() {
         String::new()
     } else {

@@ -21,6 +21,8 @@ use std::time::Instant;
 pub struct LayerInput<'a> {
     pub index: usize,
     pub desc: &'a Descriptor,
+    /// The image's source layers up to and including this one.
+    pub sources: &'a [Descriptor],
     pub diff_id: &'a str,
     pub chain_id: &'a str,
     pub parent_chain_id: Option<&'a str>,
@@ -66,6 +68,31 @@ pub fn convert_layer(
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect(),
     };
+    let source_file = Arc::new(
+        File::open(&source_path)
+            .with_context(|| format!("failed to open {}", source_path.display()))?,
+    );
+    let source_digests: Vec<&str> = input.sources.iter().map(|d| d.digest.as_str()).collect();
+    if let Some(d) = ctx.dedup
+        && let Some(outputs) = d.find_layer(input.chain_id, &source_digests)?
+    {
+        for (i, o) in outputs.iter().enumerate() {
+            let path = d.local_file(&o.descriptor.digest)?;
+            let blob = Arc::new(
+                File::open(&path).with_context(|| format!("failed to open {}", path.display()))?,
+            );
+            let last = i + 1 == outputs.len();
+            push_lower(lowers, o, blob, last, &source_info, &source_file)?;
+        }
+        let report = LayerReport {
+            index: input.index,
+            source: desc.bare(),
+            outputs: outputs.iter().map(|o| o.descriptor.clone()).collect(),
+            seconds: start.elapsed().as_secs_f64(),
+            reused: true,
+        };
+        return Ok((outputs, report));
+    }
     let params = LayerParams {
         index: u32::try_from(input.index).context("too many layers")?,
         chain_id: input.chain_id.to_string(),
@@ -85,10 +112,6 @@ pub fn convert_layer(
     };
     let source = File::open(&source_path)
         .with_context(|| format!("failed to open {}", source_path.display()))?;
-    let source_file = Arc::new(
-        File::open(&source_path)
-            .with_context(|| format!("failed to open {}", source_path.display()))?,
-    );
     let result = engine
         .handle
         .convert_layer(
@@ -117,38 +140,25 @@ pub fn convert_layer(
     for (i, p) in result.layers.into_iter().enumerate() {
         let movable = p.blob_path.starts_with(&layer_dir);
         let stored = store_file(ctx.store, &p.blob_path, &p.digest, movable)?;
-        let descriptor = descriptor(&p)?;
-        let info = LayerInfo {
-            media_type: descriptor.media_type.clone(),
-            digest: p.digest.clone(),
-            size: p.size,
-            diff_id: p.diff_id.clone(),
-            annotations: descriptor
-                .annotations
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect(),
+        let out = OutputLayer {
+            descriptor: descriptor(&p)?,
+            diff_id: p.diff_id,
         };
         let blob = Arc::new(
             File::open(&stored).with_context(|| format!("failed to open {}", stored.display()))?,
         );
-        // The last layer a call publishes is the conversion of its source; any before it (the
-        // base layer) stands on its own.
-        let (src_info, src_file) = if i + 1 == count {
-            (source_info.clone(), source_file.clone())
-        } else {
-            (info.clone(), blob.clone())
-        };
-        lowers.push(Arc::new(StoredLayer {
-            info,
+        push_lower(
+            lowers,
+            &out,
             blob,
-            source_info: src_info,
-            source: src_file,
-        }));
-        outputs.push(OutputLayer {
-            descriptor,
-            diff_id: p.diff_id,
-        });
+            i + 1 == count,
+            &source_info,
+            &source_file,
+        )?;
+        outputs.push(out);
+    }
+    if let Some(d) = ctx.dedup {
+        d.record_layer(input.chain_id, &source_digests, &outputs)?;
     }
     ctx.work.discard(&layer_dir);
     let report = LayerReport {
@@ -156,8 +166,45 @@ pub fn convert_layer(
         source: desc.bare(),
         outputs: outputs.iter().map(|o| o.descriptor.clone()).collect(),
         seconds: start.elapsed().as_secs_f64(),
+        reused: false,
     };
     Ok((outputs, report))
+}
+
+/// Adds a stored output layer to the lowers of the layers above. The last layer a call
+/// publishes is the conversion of its source; any before it (the base layer) stands on its own.
+fn push_lower(
+    lowers: &mut Vec<Arc<StoredLayer>>,
+    out: &OutputLayer,
+    blob: Arc<File>,
+    last: bool,
+    source_info: &LayerInfo,
+    source_file: &Arc<File>,
+) -> Result<()> {
+    let d = &out.descriptor;
+    let info = LayerInfo {
+        media_type: d.media_type.clone(),
+        digest: d.digest.clone(),
+        size: u64::try_from(d.size).context("negative layer size")?,
+        diff_id: out.diff_id.clone(),
+        annotations: d
+            .annotations
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+    };
+    let (src_info, src_file) = if last {
+        (source_info.clone(), source_file.clone())
+    } else {
+        (info.clone(), blob.clone())
+    };
+    lowers.push(Arc::new(StoredLayer {
+        info,
+        blob,
+        source_info: src_info,
+        source: src_file,
+    }));
+    Ok(())
 }
 
 /// The layer descriptor: the engine's media type and annotations (placeholders filled in)

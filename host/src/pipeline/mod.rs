@@ -3,6 +3,7 @@
 //! format's engine component, its config and manifest (and the indexes above it) are assembled
 //! and stored as blobs, and only when every target succeeded are the output tags written.
 
+mod dedup;
 mod engines;
 mod events;
 mod graph;
@@ -27,6 +28,7 @@ pub use workdir::WorkDir;
 
 use crate::assemble::AssembleOptions;
 use crate::cli::{Dedup, Options, Target};
+use crate::dedup::{LayoutSite, Session};
 use crate::gojson::Descriptor;
 use crate::image::{Graph, OCI_INDEX};
 use crate::layout::Layout;
@@ -52,11 +54,19 @@ pub fn convert_layout(
         warnings: plan.graph.warnings.clone(),
         ..RunReport::default()
     };
-    if let Dedup::Mysql { .. } = opts.dedup {
-        let w = "the dedup database is not supported by this convertor: every layer is converted";
+    // With --no-upload nothing is stored where a record could point: no dedup.
+    let db = if opts.no_upload && opts.dedup != Dedup::None {
+        let w = "the dedup database is not used with --no-upload";
         eprintln!("warning: {w}");
         report.warnings.push(w.to_string());
-    }
+        None
+    } else {
+        crate::dedup::open(&opts.dedup).context("failed to open the dedup database")?
+    };
+    let site = match db {
+        Some(_) => Some(LayoutSite::new(layout)?),
+        None => None,
+    };
     let config = runtime_config(opts);
     report.sandbox = Some(SandboxReport {
         memory_bytes: config.memory_limit_bytes as u64,
@@ -89,6 +99,14 @@ pub fn convert_layout(
         } else {
             layout
         };
+        let session = match (&db, &site) {
+            (Some(db), Some(site)) => Some(Session::new(
+                db.as_ref(),
+                site,
+                dedup::variant(engine, opts)?,
+            )),
+            _ => None,
+        };
         let cancel = AtomicBool::new(false);
         let ctx = image::TargetCtx {
             engine,
@@ -104,10 +122,14 @@ pub fn convert_layout(
             cancel: &cancel,
             events,
             log: engine_log(&engine.info.name, opts.verbose),
+            dedup: session.as_ref(),
         };
         let t = convert_target(&ctx, target, &plan.graph, &images, first_n, opts)
             .with_context(|| format!("{} conversion failed", target.label()))?;
         first_n += images.len();
+        if let Some(s) = &session {
+            report.warnings.extend(s.warnings());
+        }
         if opts.no_upload {
             work.discard(store.root());
         }

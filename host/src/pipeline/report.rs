@@ -13,6 +13,8 @@ pub struct LayerReport {
     /// Usually one layer; the bottom layer of a `--mkfs=false` image also publishes the base.
     pub outputs: Vec<Descriptor>,
     pub seconds: f64,
+    /// Taken from the dedup database instead of converted.
+    pub reused: bool,
 }
 
 /// One converted manifest.
@@ -27,6 +29,8 @@ pub struct ImageReport {
     pub seconds: f64,
     /// Files `--dump-manifest` wrote.
     pub dumped: Vec<PathBuf>,
+    /// The whole converted manifest was taken from the dedup database.
+    pub reused: bool,
 }
 
 /// One output format of the run.
@@ -45,6 +49,20 @@ pub struct TargetReport {
     pub seconds: f64,
     /// Whether the outputs were stored and tagged (not `--no-upload`).
     pub tagged: bool,
+}
+
+impl TargetReport {
+    /// Source layers whose outputs came from the dedup database.
+    pub fn layers_reused(&self) -> usize {
+        self.all_layers().filter(|l| l.reused).count()
+    }
+    /// Source layers the engine converted.
+    pub fn layers_converted(&self) -> usize {
+        self.all_layers().filter(|l| !l.reused).count()
+    }
+    fn all_layers(&self) -> impl Iterator<Item = &LayerReport> {
+        self.images.iter().flat_map(|i| i.layers.iter())
+    }
 }
 
 /// The whole run.
@@ -98,6 +116,7 @@ impl RunReport {
                                     "source": desc(&l.source),
                                     "outputs": l.outputs.iter().map(desc).collect::<Vec<_>>(),
                                     "seconds": round3(l.seconds),
+                                    "reused": l.reused,
                                 })
                             })
                             .collect();
@@ -109,6 +128,7 @@ impl RunReport {
                             "layers": layers,
                             "seconds": round3(i.seconds),
                             "dumped": i.dumped,
+                            "reused": i.reused,
                         })
                     })
                     .collect();
@@ -125,6 +145,11 @@ impl RunReport {
                     "images": images,
                     "indexes": t.indexes.iter().map(desc).collect::<Vec<_>>(),
                     "seconds": round3(t.seconds),
+                    "dedup": {
+                        "layersReused": t.layers_reused(),
+                        "layersConverted": t.layers_converted(),
+                        "imagesReused": t.images.iter().filter(|i| i.reused).count(),
+                    },
                 })
             })
             .collect();
@@ -151,8 +176,12 @@ impl RunReport {
                 } else {
                     format!("built (not stored, --no-upload) for {}", t.tag)
                 };
+                let reused = match t.layers_reused() {
+                    0 => String::new(),
+                    n => format!(", {n} layer(s) reused"),
+                };
                 format!(
-                    "{}: {what} -> {} {} ({} bytes; {} image(s) in {:.2} s)",
+                    "{}: {what} -> {} {} ({} bytes; {} image(s) in {:.2} s{reused})",
                     t.format.name(),
                     t.root.media_type,
                     t.root.digest,
@@ -173,7 +202,7 @@ pub fn layer_line(format: Format, platform: &str, layers: usize, l: &LayerReport
         .map(|o| format!("{} ({} bytes)", o.digest, o.size))
         .collect();
     format!(
-        "{} {}layer {}/{layers} {} -> {} in {:.2} s",
+        "{} {}layer {}/{layers} {} -> {} in {:.2} s{}",
         format.name(),
         if platform.is_empty() {
             String::new()
@@ -183,6 +212,7 @@ pub fn layer_line(format: Format, platform: &str, layers: usize, l: &LayerReport
         l.index + 1,
         l.source.digest,
         outputs.join(" + "),
-        l.seconds
+        l.seconds,
+        if l.reused { " (reused)" } else { "" }
     )
 }

@@ -23,7 +23,10 @@ pub fn parse_dsn(dsn: &str) -> Result<Opts, DbError> {
         Some((c, a)) => (Some(c), a),
         None => (None, head),
     };
-    let mut b = OptsBuilder::new().db_name((!db.is_empty()).then_some(db));
+    // Go's driver connects where the DSN says; it never switches to a local socket.
+    let mut b = OptsBuilder::new()
+        .db_name((!db.is_empty()).then_some(db))
+        .prefer_socket(false);
     if let Some(c) = creds {
         let (user, pass) = c.split_once(':').map_or((c, None), |(u, p)| (u, Some(p)));
         b = b.user(Some(user)).pass(pass);

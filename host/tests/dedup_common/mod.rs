@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod mariadb;
+
 use crate::pipeline_common::{assert_ok, checked_manifest, convertor_cmd, tags};
 use convertor::dedup::{KEY_SUFFIX, layout_host};
 use convertor::gojson::{self, Manifest};
@@ -112,6 +114,11 @@ pub fn counts(report: &Value) -> Vec<[u64; 3]> {
             [n("layersReused"), n("layersConverted"), n("imagesReused")]
         })
         .collect()
+}
+
+/// The checked manifest digest `tag` names.
+pub fn manifest_digest(layout: &Path, tag: &str) -> String {
+    manifest(layout, tag).2
 }
 
 fn manifest(layout: &Path, tag: &str) -> (Layout, Manifest, String) {

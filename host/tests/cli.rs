@@ -452,6 +452,32 @@ fn credentials_db_certs_engines_platforms() {
         dsn,
     ]);
     assert_eq!(o.dedup, Dedup::Mysql { dsn: dsn.into() });
+    let o = opts(&[
+        "-r",
+        "oci:x",
+        "-i",
+        "t",
+        "-o",
+        "o",
+        "--db-type",
+        "sqlite",
+        "--db-str",
+        "/var/cache/dedup.db",
+    ]);
+    assert_eq!(
+        o.dedup,
+        Dedup::Sqlite {
+            path: "/var/cache/dedup.db".into()
+        }
+    );
+    // --db-str alone does not turn dedup on (as upstream).
+    let o = opts(&["-r", "oci:x", "-i", "t", "-o", "o", "--db-str", "dedup.db"]);
+    assert_eq!(o.dedup, Dedup::None);
+    assert!(
+        o.warnings[0].contains("db-str is ignored"),
+        "{:?}",
+        o.warnings
+    );
 
     let o = opts(&[
         "-r",

@@ -76,3 +76,66 @@ fn sqlite_no_false_hits() {
     let dir = tempdir();
     dedup_common::no_false_hits(&db_args(&dir.path().join("dedup.db")), dir.path());
 }
+
+/// `--mkfs=false`: the bottom layer's conversion publishes two layers (the base and the
+/// layer); its record brings back both, for layer and manifest hits alike.
+#[test]
+fn sqlite_mkfs_false_records_both_bottom_outputs() {
+    let Some(shared) = convertor_tests::shared_dir() else {
+        eprintln!("note: ../shared is absent; skipping the base layer test");
+        return;
+    };
+    let dir = tempdir();
+    let db = dir.path().join("dedup.db");
+    let args = db_args(&db);
+    let a = dedup_common::sample(dir.path(), "a");
+    let base = shared.join("golden/ext4_64");
+    let run = |layout: &Path| {
+        let out = dedup_common::spawn_run_env(
+            layout,
+            &args,
+            &["--mkfs=false"],
+            "latest",
+            &[("CONVERTOR_BASELAYER", base.as_path())],
+        );
+        dedup_common::report(&out.wait_with_output().unwrap())
+    };
+    assert_eq!(dedup_common::counts(&run(&a)), vec![[0, 3, 0]; 2]);
+    let first = pipeline_common::tags(&a);
+    let reused = run(&a);
+    assert_eq!(dedup_common::counts(&reused), vec![[3, 0, 1]; 2]);
+    // The first source layer carries the base layer and its own conversion.
+    let outputs = &reused["targets"][0]["images"][0]["layers"][0]["outputs"];
+    assert_eq!(outputs.as_array().unwrap().len(), 2);
+    Sqlite(db.clone()).exec("DELETE FROM overlaybd_manifests", &[]);
+    assert_eq!(dedup_common::counts(&run(&a)), vec![[3, 0, 0]; 2]);
+    assert_eq!(pipeline_common::tags(&a), first);
+    // Another layout copies the layers (with the base) in and gets the same manifests.
+    Sqlite(db).exec("DELETE FROM overlaybd_manifests", &[]);
+    let b = dedup_common::sample(dir.path(), "b");
+    assert_eq!(dedup_common::counts(&run(&b)), vec![[3, 0, 0]; 2]);
+    assert_eq!(pipeline_common::tags(&b), first);
+    for tag in ["obd", "turbo"] {
+        assert_eq!(dedup_common::manifest_digest(&b, tag).len(), 71);
+    }
+}
+
+/// With `--no-upload` nothing is stored where a record could point: the database is not used.
+#[test]
+fn sqlite_not_used_with_no_upload() {
+    let dir = tempdir();
+    let db = dir.path().join("dedup.db");
+    let a = dedup_common::sample(dir.path(), "a");
+    for _ in 0..2 {
+        let out = dedup_common::spawn_run(&a, &db_args(&db), &["--no-upload"], "latest")
+            .wait_with_output()
+            .unwrap();
+        assert_eq!(
+            dedup_common::counts(&dedup_common::report(&out)),
+            vec![[0, 3, 0]; 2]
+        );
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("not used with --no-upload"), "{stderr}");
+    }
+    assert!(!db.exists());
+}

@@ -68,6 +68,17 @@ fn args<'a>(layout: &'a str, work: &'a str, tag: &'a str) -> Vec<&'a str> {
 
 /// Starts a conversion of `tag` of `layout` without waiting for it.
 pub fn spawn_run(layout: &Path, db: &[String], extra: &[&str], tag: &str) -> std::process::Child {
+    spawn_run_env(layout, db, extra, tag, &[])
+}
+
+/// [`spawn_run`] with extra environment variables.
+pub fn spawn_run_env(
+    layout: &Path,
+    db: &[String],
+    extra: &[&str],
+    tag: &str,
+    env: &[(&str, &Path)],
+) -> std::process::Child {
     let l = format!("oci:{}", layout.display());
     let work = layout.with_extension("work").display().to_string();
     let mut a = args(&l, &work, tag);
@@ -77,6 +88,7 @@ pub fn spawn_run(layout: &Path, db: &[String], extra: &[&str], tag: &str) -> std
         a.extend(["--vsize", "4"]);
     }
     convertor_cmd()
+        .envs(env.iter().copied())
         .args(&a)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())

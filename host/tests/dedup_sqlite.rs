@@ -139,3 +139,48 @@ fn sqlite_not_used_with_no_upload() {
     }
     assert!(!db.exists());
 }
+
+/// A layer converted over reused ones vouches for their sources: a corrupt source blob below
+/// fails the run before its record is written, and nothing is tagged.
+#[test]
+fn sqlite_converted_layer_checks_reused_sources_below() {
+    let dir = tempdir();
+    let db = dir.path().join("dedup.db");
+    let args = db_args(&db);
+    let a = dedup_common::sample(dir.path(), "a");
+    assert_eq!(
+        dedup_common::counts(&dedup_common::run(&a, &args, &[]).0),
+        vec![[0, 3, 0]; 2]
+    );
+    let layout = convertor::layout::Layout::open(&a).unwrap();
+    let manifest = |tag: &str| -> convertor::gojson::Manifest {
+        let d = layout.resolve_tag(tag).unwrap();
+        convertor::gojson::from_slice(
+            &layout
+                .read_blob(&d.digest, convertor::layout::Verify::Yes)
+                .unwrap(),
+        )
+        .unwrap()
+    };
+    let middle = manifest("latest").layers()[1].digest.clone();
+    let top = manifest("obd").layers()[2].digest.clone();
+    let path = layout.blob_path(&middle).unwrap();
+    let mut bytes = std::fs::read(&path).unwrap();
+    let at = bytes.len() / 2;
+    bytes[at] ^= 0xff;
+    std::fs::write(&path, bytes).unwrap();
+    std::fs::remove_file(layout.blob_path(&top).unwrap()).unwrap();
+    let rows = Sqlite(db);
+    rows.exec("DELETE FROM overlaybd_manifests", &[]);
+    let before = pipeline_common::tags(&a);
+
+    let out = dedup_common::spawn_run(&a, &args, &[], "latest")
+        .wait_with_output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("is corrupt"), "{stderr}");
+    assert_eq!(pipeline_common::tags(&a), before);
+    // The top layer's stale record is gone and no new one was written.
+    assert_eq!(dedup_common::count(&rows, dedup_common::LAYERS, &a), 5);
+}

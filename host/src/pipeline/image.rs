@@ -77,7 +77,7 @@ fn convert_in(ctx: &TargetCtx<'_>, image_dir: &Path, node: &ImageNode) -> Result
     let (verified, source) = (ctx.verified, ctx.source);
     let (outputs, reports) = std::thread::scope(|s| {
         s.spawn(|| verified.check_ahead(source, &checks, &stop));
-        let converted = convert_layers(ctx, image_dir, node, &platform);
+        let converted = convert_layers(ctx, image_dir, node, &platform, &checks);
         stop.store(true, Ordering::Relaxed);
         converted
     })?;
@@ -139,6 +139,7 @@ fn convert_layers(
     image_dir: &Path,
     node: &ImageNode,
     platform: &str,
+    checks: &[SourceLayer],
 ) -> Result<(Vec<OutputLayer>, Vec<LayerReport>)> {
     let source_layers = node.manifest.layers();
     let diff_ids = node.config.diff_ids();
@@ -159,7 +160,7 @@ fn convert_layers(
         let input = LayerInput {
             index: i,
             desc,
-            sources: source_layers.get(..=i).unwrap_or_default(),
+            sources: checks.get(..=i).unwrap_or_default(),
             diff_id,
             chain_id,
             parent_chain_id: i

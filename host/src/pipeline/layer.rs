@@ -22,7 +22,7 @@ pub struct LayerInput<'a> {
     pub index: usize,
     pub desc: &'a Descriptor,
     /// The image's source layers up to and including this one.
-    pub sources: &'a [Descriptor],
+    pub sources: &'a [SourceLayer],
     pub diff_id: &'a str,
     pub chain_id: &'a str,
     pub parent_chain_id: Option<&'a str>,
@@ -72,7 +72,11 @@ pub fn convert_layer(
         File::open(&source_path)
             .with_context(|| format!("failed to open {}", source_path.display()))?,
     );
-    let source_digests: Vec<&str> = input.sources.iter().map(|d| d.digest.as_str()).collect();
+    let source_digests: Vec<&str> = input
+        .sources
+        .iter()
+        .map(|s| s.desc.digest.as_str())
+        .collect();
     if let Some(d) = ctx.dedup
         && let Some(outputs) = d.find_layer(input.chain_id, &source_digests)?
     {
@@ -158,6 +162,10 @@ pub fn convert_layer(
         outputs.push(out);
     }
     if let Some(d) = ctx.dedup {
+        // The record vouches for the sources below too, whose checks a reused layer skipped.
+        for lower in input.sources {
+            ctx.verified.wait(ctx.source, lower)?;
+        }
         d.record_layer(input.chain_id, &source_digests, &outputs)?;
     }
     ctx.work.discard(&layer_dir);

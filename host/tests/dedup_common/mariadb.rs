@@ -44,9 +44,14 @@ impl MariaDb {
     pub fn start(parent: &Path) -> MariaDb {
         let data = tempfile::tempdir_in(parent).unwrap();
         let datadir = data.path().join("data");
+        // Temporary tables of parallel servers must not meet in /tmp.
+        let tmpdir = data.path().join("tmp");
+        std::fs::create_dir_all(&tmpdir).unwrap();
+        let tmpdir_arg = format!("--tmpdir={}", tmpdir.display());
         let install = Command::new(program(&["mariadb-install-db", "mysql_install_db"]))
             .arg("--no-defaults")
             .arg(format!("--datadir={}", datadir.display()))
+            .arg(&tmpdir_arg)
             .args([
                 "--user=root",
                 "--auth-root-authentication-method=normal",
@@ -56,7 +61,8 @@ impl MariaDb {
             .unwrap();
         assert!(
             install.status.success(),
-            "mariadb-install-db failed:\n{}",
+            "mariadb-install-db failed:\n{}\n{}",
+            String::from_utf8_lossy(&install.stdout),
             String::from_utf8_lossy(&install.stderr)
         );
         // The socket path must stay under the 108-byte limit: a short private dir in /tmp.
@@ -68,6 +74,7 @@ impl MariaDb {
             .arg("--no-defaults")
             .arg(format!("--datadir={}", datadir.display()))
             .arg(format!("--socket={}", socket.display()))
+            .arg(&tmpdir_arg)
             .arg(format!("--port={port}"))
             .arg(format!("--pid-file={}", data.path().join("pid").display()))
             .arg(format!("--log-error={}", log.display()))

@@ -36,6 +36,8 @@ pub struct VariantInputs<'a> {
     pub referrer: Option<&'a str>,
     /// `(name, sha256)` of every asset file the engine may read (the `--mkfs=false` base).
     pub assets: &'a [(String, String)],
+    /// Annotations the run adds to every output manifest.
+    pub manifest_annotations: &'a [(String, String)],
 }
 
 /// Length-prefixed fields, so no two different inputs hash the same bytes.
@@ -60,7 +62,11 @@ impl Variant {
         field(&mut h, &i.referrer.is_some().to_string());
         let mut options = i.options.to_vec();
         options.sort();
-        for list in [&options, &i.assets.to_vec()] {
+        for list in [
+            &options,
+            &i.assets.to_vec(),
+            &i.manifest_annotations.to_vec(),
+        ] {
             field(&mut h, &list.len().to_string());
             for (k, v) in list {
                 field(&mut h, k);
@@ -111,6 +117,7 @@ mod tests {
         assert!(k0.len() < 255);
         let vsize = vec![("vsize".to_string(), "256".to_string())];
         let assets = vec![("baselayer".to_string(), "bb".to_string())];
+        let annotations = vec![("engine".to_string(), "user".to_string())];
         for changed in [
             VariantInputs {
                 engine_sha256: "ab",
@@ -134,6 +141,10 @@ mod tests {
             },
             VariantInputs {
                 assets: &assets,
+                ..base.clone()
+            },
+            VariantInputs {
+                manifest_annotations: &annotations,
                 ..base.clone()
             },
         ] {

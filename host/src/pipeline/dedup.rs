@@ -13,7 +13,8 @@ use std::path::Path;
 use std::time::Instant;
 
 /// What decides this target's output bytes besides the source: the engine's identity, the
-/// options the run passes it, the family, referrer mode and the engine's asset files.
+/// options the run passes it, the family, referrer mode, the engine's asset files and the
+/// annotations every output manifest gets.
 pub fn variant(engine: &LoadedEngine, opts: &Options) -> Result<Variant> {
     let id = engine.handle.identity();
     let assets = engine
@@ -22,6 +23,11 @@ pub fn variant(engine: &LoadedEngine, opts: &Options) -> Result<Variant> {
         .map(|(name, path)| Ok((name.clone(), hash_file(path)?.0)))
         .collect::<Result<Vec<_>>>()?;
     let referrer = opts.referrer.then_some(engine.info.artifact_type.as_str());
+    let annotations: Vec<(String, String)> = engine
+        .manifest_annotations
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
     Ok(Variant::new(&VariantInputs {
         engine_name: &id.name,
         engine_version: &id.version,
@@ -33,6 +39,7 @@ pub fn variant(engine: &LoadedEngine, opts: &Options) -> Result<Variant> {
         },
         referrer,
         assets: &assets,
+        manifest_annotations: &annotations,
     }))
 }
 

@@ -401,6 +401,10 @@ pub fn no_false_hits(db: &[String], dir: &Path) {
     assert_ne!(tags(&a), first);
 
     let (obd, _) = crate::pipeline_common::components();
+    // The built-in component named with --engine: the same bytes, but its manifests are
+    // annotated as user-supplied, so nothing of the built-in run's is reused.
+    let same = format!("overlaybd={}", obd.display());
+    assert_eq!(counts(&run(&a, db, &["--engine", &same]).0)[0], [0, 3, 0]);
     let variant = dir.join("overlaybd-variant.wasm");
     engine_variant(obd, &variant);
     let engine = format!("overlaybd={}", variant.display());

@@ -6,7 +6,7 @@
 use super::db::{ConversionDb, LayerEntry, ManifestEntry};
 use super::keys::Variant;
 use super::record;
-use super::site::{BlobSite, Location};
+use super::site::{BlobSite, Fetched, Location};
 use crate::assemble::OutputLayer;
 use crate::gojson::{self, Descriptor, Manifest};
 use anyhow::Result;
@@ -80,11 +80,15 @@ impl<'a> Session<'a> {
                 self.warn(format!("layer lookup failed, converting: {e}"));
                 return Ok(None);
             }
-            Ok(Some(e)) => match self.layer_record(&here, &e)? {
-                Some(layers) if self.all_present(layers.iter().map(|l| &l.descriptor))? => {
-                    return Ok(Some(layers));
+            Ok(Some(e)) => match self.layer_record(&here, &e) {
+                Fetched::Found(layers) => {
+                    if self.all_present(layers.iter().map(|l| &l.descriptor))? {
+                        return Ok(Some(layers));
+                    }
+                    self.delete_layer(&e);
                 }
-                _ => self.delete_layer(&e),
+                Fetched::Missing => self.delete_layer(&e),
+                Fetched::Unreachable => {}
             },
             Ok(None) => {}
         }
@@ -100,20 +104,21 @@ impl<'a> Session<'a> {
                 host: e.host.clone(),
                 repository: e.repository.clone(),
             };
-            let Some(layers) = self.layer_record(&from, e)? else {
-                self.delete_layer(e);
-                continue;
-            };
-            match self.copy_all(&from, layers.iter().map(|l| &l.descriptor)) {
-                Ok(true) => {}
-                Ok(false) => {
+            let layers = match self.layer_record(&from, e) {
+                Fetched::Found(layers) => layers,
+                Fetched::Missing => {
                     self.delete_layer(e);
                     continue;
                 }
-                Err(err) => {
-                    self.warn(format!("copy from {} failed: {err:#}", from.repository));
+                Fetched::Unreachable => continue,
+            };
+            match self.copy_all(&from, layers.iter().map(|l| &l.descriptor)) {
+                Fetched::Found(()) => {}
+                Fetched::Missing => {
+                    self.delete_layer(e);
                     continue;
                 }
+                Fetched::Unreachable => continue,
             }
             self.site.put_blob(&record::encode(&layers))?;
             self.insert_layer(LayerEntry {
@@ -163,9 +168,15 @@ impl<'a> Session<'a> {
                 self.warn(format!("manifest lookup failed, converting: {e}"));
                 return Ok(None);
             }
-            Ok(Some(e)) => match self.manifest_at(&here, &e)? {
-                Some(hit) if self.all_present(&blobs_of(&hit.parsed))? => return Ok(Some(hit)),
-                _ => self.delete_manifest(&e),
+            Ok(Some(e)) => match self.manifest_at(&here, &e) {
+                Fetched::Found(hit) => {
+                    if self.all_present(&blobs_of(&hit.parsed))? {
+                        return Ok(Some(hit));
+                    }
+                    self.delete_manifest(&e);
+                }
+                Fetched::Missing => self.delete_manifest(&e),
+                Fetched::Unreachable => {}
             },
             Ok(None) => {}
         }
@@ -184,22 +195,23 @@ impl<'a> Session<'a> {
                 host: e.host.clone(),
                 repository: e.repository.clone(),
             };
-            let Some(hit) = self.manifest_at(&from, e)? else {
-                self.delete_manifest(e);
-                continue;
+            let hit = match self.manifest_at(&from, e) {
+                Fetched::Found(hit) => hit,
+                Fetched::Missing => {
+                    self.delete_manifest(e);
+                    continue;
+                }
+                Fetched::Unreachable => continue,
             };
             let mut blobs = blobs_of(&hit.parsed);
             blobs.push(hit.manifest.clone());
             match self.copy_all(&from, blobs.iter()) {
-                Ok(true) => {}
-                Ok(false) => {
+                Fetched::Found(()) => {}
+                Fetched::Missing => {
                     self.delete_manifest(e);
                     continue;
                 }
-                Err(err) => {
-                    self.warn(format!("copy from {} failed: {err:#}", from.repository));
-                    continue;
-                }
+                Fetched::Unreachable => continue,
             }
             self.insert_manifest(ManifestEntry {
                 repository: here.repository.clone(),
@@ -223,31 +235,47 @@ impl<'a> Session<'a> {
         });
     }
 
-    fn layer_record(&self, at: &Location, e: &LayerEntry) -> Result<Option<Vec<OutputLayer>>> {
-        let Some(bytes) = self.site.read_blob(at, &e.converted_digest)? else {
-            return Ok(None);
-        };
-        if i64::try_from(bytes.len()) != Ok(e.data_size) {
-            return Ok(None);
+    /// The record a layer row names, read from the store `at`; a record that is not one (or
+    /// not of the row's size) is as good as missing. Read errors are warnings.
+    fn layer_record(&self, at: &Location, e: &LayerEntry) -> Fetched<Vec<OutputLayer>> {
+        match self.read(at, &e.converted_digest, e.data_size) {
+            Fetched::Found(bytes) => {
+                record::decode(&bytes).map_or(Fetched::Missing, Fetched::Found)
+            }
+            Fetched::Missing => Fetched::Missing,
+            Fetched::Unreachable => Fetched::Unreachable,
         }
-        Ok(record::decode(&bytes))
     }
 
-    fn manifest_at(&self, at: &Location, e: &ManifestEntry) -> Result<Option<ManifestHit>> {
-        let Some(bytes) = self.site.read_blob(at, &e.converted_digest)? else {
-            return Ok(None);
+    /// The manifest a manifest row names, read from the store `at`.
+    fn manifest_at(&self, at: &Location, e: &ManifestEntry) -> Fetched<ManifestHit> {
+        let bytes = match self.read(at, &e.converted_digest, e.data_size) {
+            Fetched::Found(bytes) => bytes,
+            Fetched::Missing => return Fetched::Missing,
+            Fetched::Unreachable => return Fetched::Unreachable,
         };
-        if i64::try_from(bytes.len()) != Ok(e.data_size) {
-            return Ok(None);
+        match gojson::from_slice::<Manifest>(&bytes) {
+            Ok(parsed) => Fetched::Found(ManifestHit {
+                manifest: Descriptor::new(&e.media_type, &e.converted_digest, e.data_size),
+                bytes,
+                parsed,
+            }),
+            Err(_) => Fetched::Missing,
         }
-        let Ok(parsed) = gojson::from_slice::<Manifest>(&bytes) else {
-            return Ok(None);
-        };
-        Ok(Some(ManifestHit {
-            manifest: Descriptor::new(&e.media_type, &e.converted_digest, e.data_size),
-            bytes,
-            parsed,
-        }))
+    }
+
+    fn read(&self, at: &Location, digest: &str, size: i64) -> Fetched<Vec<u8>> {
+        match self.site.read_blob(at, digest) {
+            Ok(Fetched::Found(b)) if i64::try_from(b.len()) != Ok(size) => Fetched::Missing,
+            Ok(f) => f,
+            Err(err) => {
+                self.warn(format!(
+                    "cannot read {digest} in {}: {err:#}",
+                    at.repository
+                ));
+                Fetched::Unreachable
+            }
+        }
     }
 
     fn all_present<'d>(&self, blobs: impl IntoIterator<Item = &'d Descriptor>) -> Result<bool>
@@ -262,17 +290,23 @@ impl<'a> Session<'a> {
         Ok(true)
     }
 
+    /// Copies every blob in from `from`; copy errors are warnings.
     fn copy_all<'d>(
         &self,
         from: &Location,
         blobs: impl Iterator<Item = &'d Descriptor>,
-    ) -> Result<bool> {
+    ) -> Fetched<()> {
         for d in blobs {
-            if !self.site.copy_from(from, &d.digest, d.size)? {
-                return Ok(false);
+            match self.site.copy_from(from, &d.digest, d.size) {
+                Ok(Fetched::Found(())) => {}
+                Ok(other) => return other,
+                Err(err) => {
+                    self.warn(format!("copy from {} failed: {err:#}", from.repository));
+                    return Fetched::Unreachable;
+                }
             }
         }
-        Ok(true)
+        Fetched::Found(())
     }
 
     fn insert_layer(&self, e: LayerEntry) {

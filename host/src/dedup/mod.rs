@@ -23,7 +23,7 @@ pub use db::{ConversionDb, DbError, LayerEntry, ManifestEntry};
 pub use dsn::parse_dsn;
 pub use flow::{ManifestHit, Session};
 pub use keys::{KEY_SUFFIX, Variant, VariantInputs};
-pub use site::{BlobSite, LayoutSite, Location, layout_host};
+pub use site::{BlobSite, Fetched, LayoutSite, Location, layout_host};
 
 use crate::cli::Dedup;
 

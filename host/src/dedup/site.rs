@@ -14,18 +14,27 @@ pub struct Location {
     pub repository: String,
 }
 
+/// What another store said about a blob. Only `Missing` makes a record stale: a store that
+/// cannot be reached (a layout gone from this machine, a registry down) may still be another
+/// machine's or come back, so its records are kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fetched<T> {
+    Found(T),
+    Missing,
+    Unreachable,
+}
+
 /// The target store of a run.
 pub trait BlobSite: Sync {
     /// This store's name in the database.
     fn location(&self) -> &Location;
     /// Whether this store holds `digest` with `size` bytes.
     fn has_blob(&self, digest: &str, size: i64) -> Result<bool>;
-    /// A small blob (a manifest, a layer record) of the store `at` names, checked against its
-    /// digest; `None` when that store does not have it (or is gone).
-    fn read_blob(&self, at: &Location, digest: &str) -> Result<Option<Vec<u8>>>;
-    /// Brings blob `digest` (`size` bytes) in from the store `from` names. `false` when that
-    /// store does not have it.
-    fn copy_from(&self, from: &Location, digest: &str, size: i64) -> Result<bool>;
+    /// A small blob (a manifest, a layer record) of the store `at` names (this one or
+    /// another), checked against its digest.
+    fn read_blob(&self, at: &Location, digest: &str) -> Result<Fetched<Vec<u8>>>;
+    /// Brings blob `digest` (`size` bytes) into this store from the store `from` names.
+    fn copy_from(&self, from: &Location, digest: &str, size: i64) -> Result<Fetched<()>>;
     /// Stores a small blob.
     fn put_blob(&self, bytes: &[u8]) -> Result<()>;
     /// A local file holding a blob of this store, to read it as a lower layer.
@@ -64,21 +73,21 @@ impl<'a> LayoutSite<'a> {
         })
     }
 
-    /// Runs `f` on the layout `at` names; `None` when it is not on this machine or is gone.
+    /// Runs `f` on the layout `at` names, when it is on this machine and still there.
     fn with_layout<T>(
         &self,
         at: &Location,
-        f: impl FnOnce(&Layout) -> Result<T>,
-    ) -> Result<Option<T>> {
+        f: impl FnOnce(&Layout) -> Result<Fetched<T>>,
+    ) -> Result<Fetched<T>> {
         if at.host != self.location.host {
-            return Ok(None);
+            return Ok(Fetched::Unreachable);
         }
         if at.repository == self.location.repository {
-            return f(self.layout).map(Some);
+            return f(self.layout);
         }
         match Layout::open(Path::new(&at.repository)) {
-            Ok(other) => f(&other).map(Some),
-            Err(_) => Ok(None),
+            Ok(other) => f(&other),
+            Err(_) => Ok(Fetched::Unreachable),
         }
     }
 }
@@ -96,29 +105,45 @@ impl BlobSite for LayoutSite<'_> {
         )
     }
 
-    fn read_blob(&self, at: &Location, digest: &str) -> Result<Option<Vec<u8>>> {
-        let blob = self.with_layout(at, |l| {
+    fn read_blob(&self, at: &Location, digest: &str) -> Result<Fetched<Vec<u8>>> {
+        self.with_layout(at, |l| {
             if !l.has_blob(digest)? {
-                return Ok(None);
+                return Ok(Fetched::Missing);
             }
-            l.read_blob(digest, Verify::Yes).map(Some)
-        })?;
-        Ok(blob.flatten())
+            l.read_blob(digest, Verify::Yes).map(Fetched::Found)
+        })
     }
 
-    fn copy_from(&self, from: &Location, digest: &str, size: i64) -> Result<bool> {
+    fn copy_from(&self, from: &Location, digest: &str, size: i64) -> Result<Fetched<()>> {
         if self.has_blob(digest, size)? {
-            return Ok(true);
+            return Ok(Fetched::Found(()));
         }
-        let path = self.with_layout(from, |l| l.blob_path(digest))?;
-        let Some(Ok(file)) = path.map(File::open) else {
-            return Ok(false);
+        let path = self.with_layout(from, |l| {
+            let p = l.blob_path(digest)?;
+            Ok(if p.is_file() {
+                Fetched::Found(p)
+            } else {
+                Fetched::Missing
+            })
+        })?;
+        let path = match path {
+            Fetched::Found(p) => p,
+            Fetched::Missing => return Ok(Fetched::Missing),
+            Fetched::Unreachable => return Ok(Fetched::Unreachable),
         };
+        let file =
+            File::open(&path).with_context(|| format!("failed to open {}", path.display()))?;
         let (_, len) = self
             .layout
             .write_blob_from(file, Some(digest))
             .with_context(|| format!("failed to copy {digest} from {}", from.repository))?;
-        Ok(i64::try_from(len) == Ok(size))
+        if i64::try_from(len) != Ok(size) {
+            anyhow::bail!(
+                "{digest} in {} has {len} bytes, not {size}",
+                from.repository
+            );
+        }
+        Ok(Fetched::Found(()))
     }
 
     fn put_blob(&self, bytes: &[u8]) -> Result<()> {

@@ -247,12 +247,13 @@ pub fn matrix(db: &[String], rows: &dyn Rows, dir: &Path) {
     assert_eq!(digest, la.resolve_tag("obd").unwrap().digest);
     assert_eq!(count(rows, LAYERS, &c), 6);
 
-    // Layout `a` gone: its records, tried first (ordered by repo), are deleted as stale and
-    // `c`'s used instead: manifest records first, then layer records.
+    // Layout `a` loses its blobs: its records, tried first (ordered by repo), are stale and
+    // deleted, and `c`'s used instead: manifest records first, then layer records.
     assert_eq!(counts(&run(&a, db, &[]).0), both([3, 0, 1]));
     let repo_a = repo(&a);
     assert_eq!(rows.rows(MANIFESTS, &repo_a).len(), 2);
-    std::fs::remove_dir_all(&a).unwrap();
+    std::fs::remove_dir_all(a.join("blobs")).unwrap();
+    std::fs::create_dir_all(a.join("blobs/sha256")).unwrap();
     let d = sample(dir, "d");
     assert_eq!(counts(&run(&d, db, &[]).0), both([3, 0, 1]));
     assert!(rows.rows(MANIFESTS, &repo_a).is_empty());
@@ -262,9 +263,22 @@ pub fn matrix(db: &[String], rows: &dyn Rows, dir: &Path) {
     assert_eq!(counts(&run(&e, db, &[]).0), both([3, 0, 0]));
     // Only upstream's row is left for `a`.
     assert_eq!(rows.rows(LAYERS, &repo_a), vec![upstream_row]);
+
+    // A layout gone from the machine may be another machine's path or come back: its records
+    // are skipped, not deleted (`0` sorts first).
+    rows.exec("DELETE FROM overlaybd_manifests", &[]);
+    let zero = sample(dir, "0");
+    assert_eq!(counts(&run(&zero, db, &[]).0), both([3, 0, 0]));
+    let repo_zero = repo(&zero);
+    std::fs::remove_dir_all(&zero).unwrap();
+    rows.exec("DELETE FROM overlaybd_manifests", &[]);
+    let f = sample(dir, "f");
+    assert_eq!(counts(&run(&f, db, &[]).0), both([3, 0, 0]));
+    assert_eq!(rows.rows(LAYERS, &repo_zero).len(), 6);
     for tag in ["obd", "turbo"] {
         manifest(&d, tag);
         manifest(&e, tag);
+        manifest(&f, tag);
     }
 }
 

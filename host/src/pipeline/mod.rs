@@ -27,7 +27,7 @@ pub use report::{ImageReport, LayerReport, RunReport, SandboxReport, TargetRepor
 pub use workdir::WorkDir;
 
 use crate::assemble::AssembleOptions;
-use crate::cli::{Dedup, Options, Target};
+use crate::cli::{Dedup, Options, Repository, Target};
 use crate::dedup::{LayoutSite, Session};
 use crate::gojson::Descriptor;
 use crate::image::{Graph, OCI_INDEX};
@@ -54,11 +54,18 @@ pub fn convert_layout(
         warnings: plan.graph.warnings.clone(),
         ..RunReport::default()
     };
-    // With --no-upload nothing is stored where a record could point: no dedup.
-    let db = if opts.no_upload && opts.dedup != Dedup::None {
-        let w = "the dedup database is not used with --no-upload";
+    // Records name stores outputs stay in: not a --no-upload scratch layout, nor (until a
+    // registry site exists) the staging layout of a registry conversion.
+    let unused = match (&opts.repository, &opts.dedup) {
+        (_, Dedup::None) => None,
+        (Repository::Registry { .. }, _) => Some("for registry repositories yet"),
+        _ if opts.no_upload => Some("with --no-upload"),
+        _ => None,
+    };
+    let db = if let Some(why) = unused {
+        let w = format!("the dedup database is not used {why}");
         eprintln!("warning: {w}");
-        report.warnings.push(w.to_string());
+        report.warnings.push(w);
         None
     } else {
         crate::dedup::open(&opts.dedup).context("failed to open the dedup database")?

@@ -551,22 +551,11 @@ fn parse_repository(r: Option<&str>) -> Result<Repository, UsageError> {
         && host
             .bytes()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'-' | b':' | b'[' | b']'));
-    // Docker repository path components: lowercase alphanumerics joined by '.', '_', '__' or
-    // runs of '-'.
-    let component_ok = |c: &str| {
-        let b = c.as_bytes();
-        !b.is_empty()
-            && b.first()
-                .is_some_and(|x| x.is_ascii_lowercase() || x.is_ascii_digit())
-            && b.last()
-                .is_some_and(|x| x.is_ascii_lowercase() || x.is_ascii_digit())
-            && b.iter().all(|x| {
-                x.is_ascii_lowercase() || x.is_ascii_digit() || matches!(x, b'.' | b'_' | b'-')
-            })
-            && !c.contains("..")
-            && !c.contains("___")
-    };
-    if !host_ok || !path.split('/').all(component_ok) {
+    if !host_ok
+        || !path
+            .split('/')
+            .all(crate::registry::reference::valid_component)
+    {
         return Err(bad());
     }
     Ok(Repository::Registry {

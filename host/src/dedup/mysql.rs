@@ -4,6 +4,7 @@
 
 use super::db::{ConversionDb, DbError, LayerEntry, ManifestEntry};
 use super::dsn::parse_dsn;
+use super::schema::{LAYER_COLUMNS, MANIFEST_COLUMNS};
 use mysql::prelude::Queryable;
 use mysql::{Opts, OptsBuilder, Pool, PoolConstraints, PoolOpts};
 
@@ -71,11 +72,6 @@ fn manifest(
         data_size,
     }
 }
-
-const LAYER_COLUMNS: &str =
-    "SELECT host, repo, chain_id, data_digest, data_size FROM overlaybd_layers";
-const MANIFEST_COLUMNS: &str =
-    "SELECT host, repo, src_digest, out_digest, data_size, mediatype FROM overlaybd_manifests";
 
 impl ConversionDb for MysqlDb {
     fn create_layer_entry(&self, e: &LayerEntry) -> Result<bool, DbError> {

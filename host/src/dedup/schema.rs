@@ -47,3 +47,9 @@ CREATE TABLE IF NOT EXISTS overlaybd_manifests (
 CREATE INDEX IF NOT EXISTS index_registry_src_digest
     ON overlaybd_manifests (host, src_digest, mediatype);
 ";
+
+/// The columns every look-up reads, in the order the row readers take them.
+pub const LAYER_COLUMNS: &str =
+    "SELECT host, repo, chain_id, data_digest, data_size FROM overlaybd_layers";
+pub const MANIFEST_COLUMNS: &str =
+    "SELECT host, repo, src_digest, out_digest, data_size, mediatype FROM overlaybd_manifests";

@@ -3,7 +3,7 @@
 //! one machine share the file (not over a network filesystem).
 
 use super::db::{ConversionDb, DbError, LayerEntry, ManifestEntry};
-use super::schema::SQLITE_DDL;
+use super::schema::{LAYER_COLUMNS, MANIFEST_COLUMNS, SQLITE_DDL};
 use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
 use std::path::Path;
 use std::sync::Mutex;
@@ -73,11 +73,6 @@ fn manifest_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ManifestEntry> {
         media_type: r.get(5)?,
     })
 }
-
-const LAYER_COLUMNS: &str =
-    "SELECT host, repo, chain_id, data_digest, data_size FROM overlaybd_layers";
-const MANIFEST_COLUMNS: &str =
-    "SELECT host, repo, src_digest, out_digest, data_size, mediatype FROM overlaybd_manifests";
 
 impl ConversionDb for SqliteDb {
     fn create_layer_entry(&self, e: &LayerEntry) -> Result<bool, DbError> {

@@ -10,7 +10,7 @@ mod convert;
 mod copy;
 mod graph;
 mod parallel;
-mod reference;
+pub(crate) mod reference;
 mod referrers;
 mod retry;
 mod tls;

@@ -92,7 +92,7 @@ pub fn valid_tag(tag: &str) -> bool {
 }
 
 /// A repository path component: lowercase alphanumerics joined by `.`, `_`, `__` or `-` runs.
-fn valid_component(c: &str) -> bool {
+pub(crate) fn valid_component(c: &str) -> bool {
     let b = c.as_bytes();
     !b.is_empty()
         && b.first()

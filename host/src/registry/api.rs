@@ -180,11 +180,8 @@ impl Repo<'_> {
         }
     }
 
-    /// Uploads a blob file in one PUT, unless the registry already has it.
-    pub fn push_blob(&self, digest: &str, file: &Path) -> Result<(), RegistryError> {
-        if self.has_blob(digest)? {
-            return Ok(());
-        }
+    /// Uploads a blob file in one PUT (the caller checked the registry lacks it).
+    pub fn upload_blob(&self, digest: &str, file: &Path) -> Result<(), RegistryError> {
         let start = self.call(Method::POST, "blobs/uploads/".to_string(), Access::Push);
         let mut resp = self.client.send(&start)?;
         self.expect(&mut resp, &[202], || format!("upload of {digest}"))?;

@@ -1,18 +1,26 @@
 //! A registry conversion (`-r host/repo`): pull the selected source graph into a staging OCI
 //! layout in the work dir, run the layout pipeline on it, then push every output's blobs and
-//! documents, the referrers fallback indexes, and the output tags last.
+//! documents, the referrers fallback indexes, and the output tags last. Outputs go to
+//! `--output-repository` when given: blobs the target lacks are mounted from the source
+//! repository on the same host, else uploaded from the staging layout.
 
+use super::TRANSFER_JOBS;
 use super::api::Repo;
+use super::auth;
 use super::client::{Client, ClientConfig};
+use super::parallel::for_each;
 use super::referrers;
-use super::transfer::{pull_blobs, pull_document, push_all, push_tag};
-use crate::cli::{Options, Selector};
+use super::transfer::{
+    Closure, MountFrom, pull_blobs, pull_document, push_all, push_one_blob, push_tag,
+};
+use crate::cli::{Options, Repository, Selector};
 use crate::gojson::Descriptor;
 use crate::image::{self, BlobSource, node_kind};
-use crate::layout::Layout;
+use crate::layout::{Layout, Verify};
 use crate::pipeline::{Events, RunReport, convert_layout};
 use crate::plan::Plan;
 use anyhow::{Context, Result};
+use std::collections::BTreeSet;
 
 /// Converts `host/path` as `opts` asks; `events` as for [`convert_layout`]. Graph warnings
 /// are printed on stderr here, as the layout path's caller does.
@@ -22,18 +30,44 @@ pub fn convert_registry(
     opts: &Options,
     events: Option<&dyn Events>,
 ) -> Result<RunReport> {
-    let client = Client::new(
-        host,
-        &ClientConfig {
-            plain_http: opts.plain_http,
-            tls: opts.tls.clone(),
-            credentials: opts.credentials.clone(),
-            ..ClientConfig::default()
-        },
-    )?;
+    let config = ClientConfig {
+        plain_http: opts.plain_http,
+        tls: opts.tls.clone(),
+        credentials: opts.credentials.clone(),
+        ..ClientConfig::default()
+    };
+    let client = Client::new(host, &config)?;
     let repo = Repo {
         client: &client,
         name: path,
+    };
+    let (out_host, out_path) = match &opts.output_repository {
+        Some(Repository::Registry { host, path }) => (host.as_str(), path.as_str()),
+        _ => (host, path),
+    };
+    let out_client;
+    let out_repo = if out_host == host {
+        Repo {
+            client: &client,
+            name: out_path,
+        }
+    } else {
+        // `-u` is for both hosts unless the target host has its own Docker config entry.
+        let credentials = match auth::credentials_for(out_host, None) {
+            Some(own) => Some(own),
+            None => opts.credentials.clone(),
+        };
+        out_client = Client::new(
+            out_host,
+            &ClientConfig {
+                credentials,
+                ..config.clone()
+            },
+        )?;
+        Repo {
+            client: &out_client,
+            name: out_path,
+        }
     };
     std::fs::create_dir_all(&opts.work_dir).with_context(|| {
         format!(
@@ -69,24 +103,44 @@ pub fn convert_registry(
         .flat_map(|i| i.manifest.layers().iter().cloned())
         .collect();
     pull_blobs(&repo, &layers, &staging).context("failed to pull the source layers")?;
+    // What the source repository holds, for mounts into another repository of its host.
+    let mut source_blobs: BTreeSet<String> = layers.iter().map(|l| l.digest.clone()).collect();
+    source_blobs.extend(
+        graph
+            .root
+            .images()
+            .iter()
+            .map(|i| i.manifest.config.digest.clone()),
+    );
     let plan = Plan { root, graph };
 
     let report = convert_layout(&staging, &plan, opts, events)?;
     if !opts.no_upload {
+        let mount = (out_host == host).then_some(MountFrom {
+            repository: path,
+            digests: Some(&source_blobs),
+        });
         let mut pushed = Vec::new();
         for t in &report.targets {
-            pushed.push(
-                push_all(&repo, &staging, &t.root, None)
-                    .with_context(|| format!("failed to push {}", t.tag))?,
-            );
+            let closure = push_all(&out_repo, &staging, &t.root, mount)
+                .with_context(|| format!("failed to push {}", t.tag))?;
+            // TurboOCI layers read their source layer from the same repository.
+            if (out_host, out_path) != (host, path) {
+                let targets = external_targets(&staging, &closure)?;
+                for_each(&targets, TRANSFER_JOBS, |d| {
+                    push_one_blob(&out_repo, &staging, d, mount)
+                })
+                .with_context(|| format!("failed to push the source layers of {}", t.tag))?;
+            }
+            pushed.push(closure);
         }
         if opts.referrer {
             for p in &pushed {
-                referrers::publish(&repo, &staging, p)?;
+                referrers::publish(&out_repo, &staging, p)?;
             }
         }
         for t in &report.targets {
-            push_tag(&repo, &staging, &t.root, &t.tag)?;
+            push_tag(&out_repo, &staging, &t.root, &t.tag)?;
         }
     }
     if opts.reserve {
@@ -94,6 +148,34 @@ pub fn convert_registry(
         eprintln!("info: staging layout kept at {}", kept.display());
     }
     Ok(report)
+}
+
+/// Layer annotations naming a blob the layer reads at run time (TurboOCI's source layer).
+const TARGET_DIGEST_SUFFIX: &str = "/target-digest";
+
+/// The blobs the layers of `closure` name in a `*/target-digest` annotation.
+fn external_targets(layout: &Layout, closure: &Closure) -> Result<Vec<Descriptor>> {
+    let mut out: Vec<Descriptor> = Vec::new();
+    for d in &closure.documents {
+        let bytes = layout.read_blob(&d.digest, Verify::Yes)?;
+        let v: serde_json::Value =
+            serde_json::from_slice(&bytes).with_context(|| format!("{} is not JSON", d.digest))?;
+        let layers = v.get("layers").and_then(|l| l.as_array());
+        for l in layers.into_iter().flatten() {
+            let Some(notes) = l.get("annotations").and_then(|a| a.as_object()) else {
+                continue;
+            };
+            for (k, val) in notes {
+                if let Some(digest) = val.as_str()
+                    && k.ends_with(TARGET_DIGEST_SUFFIX)
+                    && !out.iter().any(|o| o.digest == digest)
+                {
+                    out.push(Descriptor::new("", digest, -1));
+                }
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// The graph walk's reads: from the staging layout, fetched from the registry on first use.

@@ -151,6 +151,7 @@ fn convert_layers(
         if ctx.cancel.load(Ordering::Relaxed) {
             return Err(Cancelled.into());
         }
+        crate::interrupt::check()?;
         let (Some(diff_id), Some(chain_id)) = (diff_ids.get(i), chain.get(i)) else {
             bail!(
                 "manifest {} has no diff_id for layer {i}",

@@ -1,12 +1,12 @@
 //! The Distribution API calls the convertor makes: manifests by tag or digest, blobs streamed
-//! into an OCI layout with their digest checked, monolithic uploads, cross-repository mounts
-//! and the referrers probe.
+//! into an OCI layout with their digest checked, cross-repository mounts and the referrers
+//! probe (uploads are in `upload.rs`).
 
 use super::RegistryError;
 use super::client::{Access, Body, Call, Client};
 use crate::image::{DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, OCI_INDEX, OCI_MANIFEST, sha256_digest};
+use crate::interrupt::Interruptible;
 use crate::layout::Layout;
-use std::path::Path;
 use ureq::http::{Method, Response};
 
 /// Every manifest type we read, as upstream's resolver asks for them.
@@ -32,7 +32,7 @@ pub struct Repo<'a> {
 }
 
 impl Repo<'_> {
-    fn call(&self, method: Method, path: String, access: Access) -> Call<'_> {
+    pub(super) fn call(&self, method: Method, path: String, access: Access) -> Call<'_> {
         Call {
             method,
             url: format!("/v2/{}/{path}", self.name),
@@ -112,7 +112,7 @@ impl Repo<'_> {
         loop {
             let mut resp = self.client.send(&call)?;
             self.expect(&mut resp, &[200], || format!("blob {digest}"))?;
-            let reader = resp.into_body().into_reader();
+            let reader = Interruptible(resp.into_body().into_reader());
             match layout.write_blob_from(reader, None) {
                 Ok((actual, n)) => {
                     if actual != digest {
@@ -162,15 +162,7 @@ impl Repo<'_> {
             // 202: the registry started an upload instead; abandon it rather than leak it.
             202 => {
                 if let Some(loc) = location(&resp) {
-                    let cancel = Call {
-                        method: Method::DELETE,
-                        url: loc,
-                        headers: Vec::new(),
-                        body: Body::Empty,
-                        repository: self.name,
-                        access: Access::Push,
-                    };
-                    let _ = self.client.send(&cancel);
+                    self.cancel_upload(&loc);
                 }
                 Ok(false)
             }
@@ -178,27 +170,6 @@ impl Repo<'_> {
                 .expect(&mut resp, &[201], || format!("mount of {digest}"))
                 .map(|_| false),
         }
-    }
-
-    /// Uploads a blob file in one PUT (the caller checked the registry lacks it).
-    pub fn upload_blob(&self, digest: &str, file: &Path) -> Result<(), RegistryError> {
-        let start = self.call(Method::POST, "blobs/uploads/".to_string(), Access::Push);
-        let mut resp = self.client.send(&start)?;
-        self.expect(&mut resp, &[202], || format!("upload of {digest}"))?;
-        let loc = location(&resp).ok_or_else(|| {
-            RegistryError::Protocol(format!("upload of {digest}: 202 without a Location"))
-        })?;
-        let sep = if loc.contains('?') { '&' } else { '?' };
-        let put = Call {
-            method: Method::PUT,
-            url: format!("{loc}{sep}digest={digest}"),
-            headers: vec![("Content-Type", "application/octet-stream".to_string())],
-            body: Body::File(file),
-            repository: self.name,
-            access: Access::Push,
-        };
-        let mut resp = self.client.send(&put)?;
-        self.expect(&mut resp, &[201, 204], || format!("upload of {digest}"))
     }
 
     /// PUTs manifest bytes under a tag or their digest, as they are.
@@ -231,7 +202,7 @@ impl Repo<'_> {
     }
 
     /// Maps an unexpected status to an error carrying the registry's own message.
-    fn expect(
+    pub(super) fn expect(
         &self,
         resp: &mut Response<ureq::Body>,
         ok: &[u16],
@@ -271,7 +242,7 @@ impl Repo<'_> {
     }
 }
 
-fn location(resp: &Response<ureq::Body>) -> Option<String> {
+pub(super) fn location(resp: &Response<ureq::Body>) -> Option<String> {
     resp.headers()
         .get("location")
         .and_then(|v| v.to_str().ok())

@@ -6,6 +6,7 @@ use super::auth::{self, Challenge};
 use super::retry::{RetryPolicy, retryable_error, retryable_status};
 use super::tls::tls_config;
 use crate::cli::{Credentials, TlsOptions};
+use crate::interrupt::Interruptible;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Mutex;
@@ -113,6 +114,10 @@ impl Client {
         let mut answered = false;
         let mut attempt = 1;
         loop {
+            // Cleanup (DELETE of an upload session) still goes out after a stop request.
+            if call.method != Method::DELETE {
+                crate::interrupt::check()?;
+            }
             let cached = self.cached_auth(&scope);
             let result = self.send_once(call, cached.as_deref());
             match result {
@@ -135,6 +140,11 @@ impl Client {
                     attempt += 1;
                 }
                 Ok(resp) => return Ok(resp),
+                Err(_)
+                    if call.method != Method::DELETE && crate::interrupt::requested().is_some() =>
+                {
+                    crate::interrupt::check()?;
+                }
                 Err(e) if retryable_error(&e) && attempt < self.retry.attempts => {
                     std::thread::sleep(self.retry.delay(attempt));
                     attempt += 1;
@@ -166,7 +176,11 @@ impl Client {
             Body::Bytes(b) => self.agent.run(req.body(b)?),
             Body::File(p) => {
                 let f = std::fs::File::open(p)?;
-                self.agent.run(req.body(f)?)
+                // A reader body is chunked unless its length is given.
+                let len = f.metadata()?.len();
+                let req = req.header("Content-Length", len.to_string());
+                let body = ureq::SendBody::from_owned_reader(Interruptible(f));
+                self.agent.run(req.body(body)?)
             }
         }
     }

@@ -80,74 +80,118 @@ pub fn convert_registry(
         .tempdir_in(&opts.work_dir)
         .context("failed to create the staging layout")?;
     let staging = Layout::open_or_create(staging_dir.path())?;
-
-    let reference = match &opts.source {
-        Selector::Tag(t) => t,
-        Selector::Digest(d) => d,
-    };
-    let root = pull_document(&repo, reference, &staging)
-        .with_context(|| format!("failed to resolve {host}/{path}:{reference}"))?;
-    let source = RemoteSource {
+    // From here a signal stops the run cleanly instead of killing the process.
+    crate::interrupt::install();
+    let run = Run {
         repo: &repo,
-        layout: &staging,
+        out_repo: &out_repo,
+        same_host: out_host == host,
+        staging: &staging,
+        opts,
     };
-    let graph = image::walk(&source, &root, &opts.platforms)
-        .with_context(|| format!("failed to walk {:?}", root.digest))?;
-    for w in &graph.warnings {
-        eprintln!("warning: {w}");
+    let result = run.run(events);
+    // Kept on failure too: that is when it is worth a look.
+    if opts.reserve {
+        let kept = staging_dir.keep();
+        eprintln!("info: staging layout kept at {}", kept.display());
     }
-    let layers: Vec<Descriptor> = graph
-        .root
-        .images()
-        .iter()
-        .flat_map(|i| i.manifest.layers().iter().cloned())
-        .collect();
-    pull_blobs(&repo, &layers, &staging).context("failed to pull the source layers")?;
-    // What the source repository holds, for mounts into another repository of its host.
-    let mut source_blobs: BTreeSet<String> = layers.iter().map(|l| l.digest.clone()).collect();
-    source_blobs.extend(
-        graph
+    result
+}
+
+/// One registry conversion, its clients and staging layout set up.
+struct Run<'a> {
+    repo: &'a Repo<'a>,
+    out_repo: &'a Repo<'a>,
+    same_host: bool,
+    staging: &'a Layout,
+    opts: &'a Options,
+}
+
+impl Run<'_> {
+    fn run(&self, events: Option<&dyn Events>) -> Result<RunReport> {
+        let (repo, staging, opts) = (self.repo, self.staging, self.opts);
+        let reference = match &opts.source {
+            Selector::Tag(t) => t,
+            Selector::Digest(d) => d,
+        };
+        let root = pull_document(repo, reference, staging).with_context(|| {
+            format!(
+                "failed to resolve {}/{}:{reference}",
+                repo.client.host(),
+                repo.name
+            )
+        })?;
+        let source = RemoteSource {
+            repo,
+            layout: staging,
+        };
+        let graph = image::walk(&source, &root, &opts.platforms)
+            .with_context(|| format!("failed to walk {:?}", root.digest))?;
+        for w in &graph.warnings {
+            eprintln!("warning: {w}");
+        }
+        let layers: Vec<Descriptor> = graph
             .root
             .images()
             .iter()
-            .map(|i| i.manifest.config.digest.clone()),
-    );
-    let plan = Plan { root, graph };
+            .flat_map(|i| i.manifest.layers().iter().cloned())
+            .collect();
+        pull_blobs(repo, &layers, staging).context("failed to pull the source layers")?;
+        // What the source repository holds, for mounts into another repository of its host.
+        let mut source_blobs: BTreeSet<String> = layers.iter().map(|l| l.digest.clone()).collect();
+        source_blobs.extend(
+            graph
+                .root
+                .images()
+                .iter()
+                .map(|i| i.manifest.config.digest.clone()),
+        );
+        let plan = Plan { root, graph };
 
-    let report = convert_layout(&staging, &plan, opts, events)?;
-    if !opts.no_upload {
-        let mount = (out_host == host).then_some(MountFrom {
-            repository: path,
-            digests: Some(&source_blobs),
-        });
+        let report = convert_layout(staging, &plan, opts, events)?;
+        if !opts.no_upload {
+            let mount = self.same_host.then_some(MountFrom {
+                repository: repo.name,
+                digests: Some(&source_blobs),
+            });
+            self.push(&report, mount)?;
+        }
+        Ok(report)
+    }
+
+    /// Pushes every output, then the referrers fallback indexes, then the output tags: a tag
+    /// is the commit point, so a tagged output is complete down to its referrers listing (a
+    /// listing without a tag, after a failure in between, names complete content only).
+    fn push(&self, report: &RunReport, mount: Option<MountFrom<'_>>) -> Result<()> {
+        let (out_repo, staging) = (self.out_repo, self.staging);
+        let elsewhere =
+            (out_repo.client.host(), out_repo.name) != (self.repo.client.host(), self.repo.name);
         let mut pushed = Vec::new();
         for t in &report.targets {
-            let closure = push_all(&out_repo, &staging, &t.root, mount)
+            let closure = push_all(out_repo, staging, &t.root, mount)
                 .with_context(|| format!("failed to push {}", t.tag))?;
             // TurboOCI layers read their source layer from the same repository.
-            if (out_host, out_path) != (host, path) {
-                let targets = external_targets(&staging, &closure)?;
+            if elsewhere {
+                let targets = external_targets(staging, &closure)?;
                 for_each(&targets, TRANSFER_JOBS, |d| {
-                    push_one_blob(&out_repo, &staging, d, mount)
+                    push_one_blob(out_repo, staging, d, mount)
                 })
                 .with_context(|| format!("failed to push the source layers of {}", t.tag))?;
             }
             pushed.push(closure);
         }
-        if opts.referrer {
+        crate::interrupt::check()?;
+        if self.opts.referrer {
             for p in &pushed {
-                referrers::publish(&out_repo, &staging, p)?;
+                referrers::publish(out_repo, staging, p)?;
             }
         }
+        crate::interrupt::check()?;
         for t in &report.targets {
-            push_tag(&out_repo, &staging, &t.root, &t.tag)?;
+            push_tag(out_repo, staging, &t.root, &t.tag)?;
         }
+        Ok(())
     }
-    if opts.reserve {
-        let kept = staging_dir.keep();
-        eprintln!("info: staging layout kept at {}", kept.display());
-    }
-    Ok(report)
 }
 
 /// Layer annotations naming a blob the layer reads at run time (TurboOCI's source layer).

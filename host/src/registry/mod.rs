@@ -15,6 +15,7 @@ mod referrers;
 mod retry;
 mod tls;
 mod transfer;
+mod upload;
 
 pub use api::{Fetched, MANIFEST_ACCEPT, Repo, document_media_type};
 pub use auth::{Challenge, docker_config_entry};
@@ -69,4 +70,6 @@ pub enum RegistryError {
     Io(String),
     #[error("a registry client lock was poisoned by a panicking thread")]
     Poisoned,
+    #[error("{0}")]
+    Interrupted(#[from] crate::interrupt::Interrupted),
 }

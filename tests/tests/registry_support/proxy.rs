@@ -15,6 +15,9 @@ pub struct Faults {
     pub corrupt_blob: Option<String>,
     /// Cut the connection halfway through the first GET of this blob digest.
     pub truncate_blob_once: Option<String>,
+    /// Hold the answer to every upload start (POST without `mount=`) this long, after the
+    /// registry opened the session.
+    pub delay_upload_start: Option<std::time::Duration>,
 }
 
 #[derive(Default)]
@@ -23,6 +26,7 @@ struct State {
     corrupted: AtomicUsize,
     truncated: AtomicUsize,
     forwarded: AtomicUsize,
+    uploads_started: AtomicUsize,
     requests: std::sync::Mutex<Vec<String>>,
     stop: AtomicBool,
 }
@@ -73,6 +77,11 @@ impl Proxy {
     /// `METHOD PATH` of every forwarded request.
     pub fn requests(&self) -> Vec<String> {
         self.state.requests.lock().unwrap().clone()
+    }
+
+    /// Upload sessions the registry opened through the proxy.
+    pub fn uploads_started(&self) -> usize {
+        self.state.uploads_started.load(Ordering::SeqCst)
     }
 
     pub fn forwarded(&self) -> usize {
@@ -188,6 +197,12 @@ fn handle(
     }
     let mut parts = request_line.split_whitespace();
     let (method, path) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+    if method == "POST" && path.contains("/blobs/uploads/") && !path.contains("mount=") {
+        st.uploads_started.fetch_add(1, Ordering::SeqCst);
+        if let Some(d) = faults.delay_upload_start {
+            std::thread::sleep(d);
+        }
+    }
     if let Some(d) = &faults.corrupt_blob
         && method == "GET"
         && path.ends_with(&format!("/blobs/{d}"))

@@ -151,7 +151,9 @@ impl Registry {
             .is_file()
     }
 
-    /// Upload sessions still open in `repo` (directories under `_uploads`).
+    /// Upload sessions still open in `repo`: `_uploads/<id>` with its `startedat` file. A
+    /// cancelled session loses that and its data; 2.8 rewrites `hashstates/` after the DELETE
+    /// answered, so those may linger.
     pub fn open_uploads(&self, repo: &str) -> usize {
         std::fs::read_dir(
             self.dir
@@ -159,7 +161,11 @@ impl Registry {
                 .join(repo)
                 .join("_uploads"),
         )
-        .map(|rd| rd.flatten().count())
+        .map(|rd| {
+            rd.flatten()
+                .filter(|e| e.path().join("startedat").exists())
+                .count()
+        })
         .unwrap_or(0)
     }
 }

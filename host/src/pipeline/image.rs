@@ -185,6 +185,7 @@ fn convert_layers(
         if let Some(events) = ctx.events {
             let line = layer_line(ctx.engine.format, platform, source_layers.len(), &report);
             events.layer_ended(&label, Some(&line));
+            events.layer_stored(&report.outputs);
         }
         outputs.extend(out);
         reports.push(report);

@@ -8,6 +8,7 @@ use super::tls::tls_config;
 use crate::cli::{Credentials, TlsOptions};
 use crate::interrupt::Interruptible;
 use std::collections::BTreeMap;
+use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -36,6 +37,8 @@ pub enum Body<'a> {
     Empty,
     Bytes(&'a [u8]),
     File(&'a Path),
+    /// `len` bytes of a file from `offset` (one chunk of an upload).
+    Range(&'a Path, u64, u64),
 }
 
 /// One request, before auth.
@@ -180,6 +183,13 @@ impl Client {
                 let len = f.metadata()?.len();
                 let req = req.header("Content-Length", len.to_string());
                 let body = ureq::SendBody::from_owned_reader(Interruptible(f));
+                self.agent.run(req.body(body)?)
+            }
+            Body::Range(p, offset, len) => {
+                let mut f = std::fs::File::open(p)?;
+                f.seek(SeekFrom::Start(offset))?;
+                let req = req.header("Content-Length", len.to_string());
+                let body = ureq::SendBody::from_owned_reader(Interruptible(f.take(len)));
                 self.agent.run(req.body(body)?)
             }
         }

@@ -1,6 +1,7 @@
 //! A registry conversion (`-r host/repo`): pull the selected source graph into a staging OCI
-//! layout in the work dir, run the layout pipeline on it, then push every output's blobs and
-//! documents, the referrers fallback indexes, and the output tags last. Outputs go to
+//! layout in the work dir, run the layout pipeline on it while each layer's output blobs are
+//! uploaded as soon as they are stored, then push the documents, the referrers fallback
+//! indexes, and the output tags last. Outputs go to
 //! `--output-repository` when given: blobs the target lacks are mounted from the source
 //! repository on the same host, else uploaded from the staging layout.
 
@@ -13,6 +14,7 @@ use super::referrers;
 use super::transfer::{
     Closure, MountFrom, pull_blobs, pull_document, push_all, push_one_blob, push_tag,
 };
+use super::uploader::with_uploads;
 use crate::cli::{Options, Repository, Selector};
 use crate::gojson::Descriptor;
 use crate::image::{self, BlobSource, node_kind};
@@ -148,14 +150,18 @@ impl Run<'_> {
         );
         let plan = Plan { root, graph };
 
-        let report = convert_layout(staging, &plan, opts, events)?;
-        if !opts.no_upload {
-            let mount = self.same_host.then_some(MountFrom {
-                repository: repo.name,
-                digests: Some(&source_blobs),
-            });
-            self.push(&report, mount)?;
+        if opts.no_upload {
+            return convert_layout(staging, &plan, opts, events);
         }
+        let mount = self.same_host.then_some(MountFrom {
+            repository: repo.name,
+            digests: Some(&source_blobs),
+        });
+        // Layer blobs go up while later layers convert; documents and tags only after.
+        let report = with_uploads(self.out_repo, staging, mount, events, |ev| {
+            convert_layout(staging, &plan, opts, Some(ev))
+        })?;
+        self.push(&report, mount)?;
         Ok(report)
     }
 

@@ -16,6 +16,7 @@ mod retry;
 mod tls;
 mod transfer;
 mod upload;
+mod uploader;
 
 pub use api::{Fetched, MANIFEST_ACCEPT, Repo, document_media_type};
 pub use auth::{Challenge, docker_config_entry};

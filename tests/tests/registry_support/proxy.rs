@@ -18,6 +18,8 @@ pub struct Faults {
     /// Hold the answer to every upload start (POST without `mount=`) this long, after the
     /// registry opened the session.
     pub delay_upload_start: Option<std::time::Duration>,
+    /// Answer every PATCH with 405, as a registry without chunked uploads does.
+    pub refuse_patch: bool,
 }
 
 #[derive(Default)]
@@ -27,7 +29,8 @@ struct State {
     truncated: AtomicUsize,
     forwarded: AtomicUsize,
     uploads_started: AtomicUsize,
-    requests: std::sync::Mutex<Vec<String>>,
+    refused_patches: AtomicUsize,
+    requests: std::sync::Mutex<Vec<(std::time::Instant, String)>>,
     stop: AtomicBool,
 }
 
@@ -76,12 +79,21 @@ impl Proxy {
 
     /// `METHOD PATH` of every forwarded request.
     pub fn requests(&self) -> Vec<String> {
+        self.timed_requests().into_iter().map(|(_, r)| r).collect()
+    }
+
+    /// Forwarded requests with the time their body had arrived.
+    pub fn timed_requests(&self) -> Vec<(std::time::Instant, String)> {
         self.state.requests.lock().unwrap().clone()
     }
 
     /// Upload sessions the registry opened through the proxy.
     pub fn uploads_started(&self) -> usize {
         self.state.uploads_started.load(Ordering::SeqCst)
+    }
+
+    pub fn refused_patches(&self) -> usize {
+        self.state.refused_patches.load(Ordering::SeqCst)
     }
 
     pub fn forwarded(&self) -> usize {
@@ -164,13 +176,23 @@ fn handle(
         return Ok(());
     }
 
+    if faults.refuse_patch && request_line.starts_with("PATCH ") {
+        st.refused_patches.fetch_add(1, Ordering::SeqCst);
+        client.write_all(
+            b"HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+        )?;
+        return Ok(());
+    }
     st.forwarded.fetch_add(1, Ordering::SeqCst);
     if let Ok(mut r) = st.requests.lock() {
         let mut parts = request_line.split_whitespace();
-        r.push(format!(
-            "{} {}",
-            parts.next().unwrap_or(""),
-            parts.next().unwrap_or("")
+        r.push((
+            std::time::Instant::now(),
+            format!(
+                "{} {}",
+                parts.next().unwrap_or(""),
+                parts.next().unwrap_or("")
+            ),
         ));
     }
     if std::env::var_os("PROXY_DEBUG").is_some() {

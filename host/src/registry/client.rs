@@ -10,7 +10,7 @@ use crate::interrupt::Interruptible;
 use std::collections::BTreeMap;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 use ureq::http::{Method, Request, Response};
 
@@ -19,7 +19,8 @@ use ureq::http::{Method, Request, Response};
 pub struct ClientConfig {
     pub plain_http: bool,
     pub tls: TlsOptions,
-    /// `None`: the Docker config's entry for the host, else anonymous.
+    /// `None`: the Docker config's credentials for the host (a helper's or an `auths`
+    /// entry), else anonymous.
     pub credentials: Option<Credentials>,
     pub retry: RetryPolicy,
 }
@@ -58,7 +59,8 @@ pub struct Client {
     agent: ureq::Agent,
     host: String,
     base: String,
-    credentials: Option<Credentials>,
+    /// `-u`, else the Docker config's, looked up (helpers run) at the first challenge.
+    credentials: OnceLock<Result<Option<Credentials>, RegistryError>>,
     /// `Authorization` values by token scope (Basic uses one value for every scope).
     auth: Mutex<BTreeMap<String, String>>,
     retry: RetryPolicy,
@@ -87,7 +89,10 @@ impl Client {
             agent,
             host: host.to_string(),
             base: format!("{scheme}://{api_host}"),
-            credentials: auth::credentials_for(host, cfg.credentials.as_ref()),
+            credentials: match &cfg.credentials {
+                Some(c) => OnceLock::from(Ok(Some(c.clone()))),
+                None => OnceLock::new(),
+            },
             auth: Mutex::new(BTreeMap::new()),
             retry: cfg.retry,
         })
@@ -211,10 +216,7 @@ impl Client {
             .ok_or_else(|| self.unauthorized())?;
         match challenge {
             Challenge::Basic => {
-                let c = self
-                    .credentials
-                    .as_ref()
-                    .ok_or_else(|| self.unauthorized())?;
+                let c = self.credentials()?.ok_or_else(|| self.unauthorized())?;
                 let header = auth::basic_header(c);
                 if let Ok(mut m) = self.auth.lock() {
                     m.insert(BASIC_KEY.to_string(), header.clone());
@@ -239,7 +241,7 @@ impl Client {
             url.push_str(&format!("&service={}", query_escape(s)));
         }
         let mut req = Request::get(&url);
-        if let Some(c) = &self.credentials {
+        if let Some(c) = self.credentials()? {
             req = req.header("Authorization", auth::basic_header(c));
         }
         let req = req
@@ -269,13 +271,26 @@ impl Client {
         Ok(format!("Bearer {token}"))
     }
 
+    fn credentials(&self) -> Result<Option<&Credentials>, RegistryError> {
+        self.credentials
+            .get_or_init(|| auth::config_credentials(&self.host))
+            .as_ref()
+            .map(Option::as_ref)
+            .map_err(Clone::clone)
+    }
+
     fn unauthorized(&self) -> RegistryError {
-        match &self.credentials {
+        match self
+            .credentials
+            .get()
+            .and_then(|c| c.as_ref().ok())
+            .and_then(Option::as_ref)
+        {
             Some(c) => RegistryError::Unauthorized {
                 host: self.host.clone(),
                 user: c.user.clone(),
             },
-            None => RegistryError::NeedsCredentials {
+            _ => RegistryError::NeedsCredentials {
                 host: self.host.clone(),
             },
         }

@@ -55,9 +55,10 @@ pub fn convert_registry(
         }
     } else {
         // `-u` is for both hosts unless the target host has its own Docker config entry.
-        let credentials = match auth::credentials_for(out_host, None) {
-            Some(own) => Some(own),
-            None => opts.credentials.clone(),
+        let credentials = if auth::has_own_entry(out_host) {
+            None
+        } else {
+            opts.credentials.clone()
         };
         out_client = Client::new(
             out_host,

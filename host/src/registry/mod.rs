@@ -8,6 +8,7 @@ mod auth;
 mod client;
 mod convert;
 mod copy;
+mod credhelper;
 mod graph;
 mod parallel;
 mod reference;
@@ -71,6 +72,8 @@ pub enum RegistryError {
     Io(String),
     #[error("a registry client lock was poisoned by a panicking thread")]
     Poisoned,
+    #[error("credential helper {helper}: {why}")]
+    CredentialHelper { helper: String, why: String },
     #[error("{0}")]
     Interrupted(#[from] crate::interrupt::Interrupted),
 }

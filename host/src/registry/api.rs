@@ -172,20 +172,22 @@ impl Repo<'_> {
         }
     }
 
-    /// PUTs manifest bytes under a tag or their digest, as they are.
+    /// PUTs manifest bytes under a tag or their digest, as they are. True when the registry
+    /// answered `OCI-Subject`: it indexed the manifest's subject (the referrers API).
     pub fn put_manifest(
         &self,
         reference: &str,
         media_type: &str,
         bytes: &[u8],
-    ) -> Result<(), RegistryError> {
+    ) -> Result<bool, RegistryError> {
         let mut call = self.call(Method::PUT, format!("manifests/{reference}"), Access::Push);
         call.headers.push(("Content-Type", media_type.to_string()));
         call.body = Body::Bytes(bytes);
         let mut resp = self.client.send(&call)?;
         self.expect(&mut resp, &[200, 201, 204], || {
             format!("manifest {reference}")
-        })
+        })?;
+        Ok(resp.headers().contains_key("oci-subject"))
     }
 
     /// Whether the registry serves the OCI 1.1 referrers API (2.8 answers 404).

@@ -15,6 +15,8 @@ use std::collections::BTreeSet;
 pub struct Closure {
     pub documents: Vec<Descriptor>,
     pub blobs: Vec<Descriptor>,
+    /// Documents whose push the registry answered with `OCI-Subject` (filled by a push).
+    pub subject_indexed: BTreeSet<String>,
 }
 
 /// The closure of `root`, read from `layout`.
@@ -122,10 +124,15 @@ pub fn push_all(
     for_each(&closure.blobs, TRANSFER_JOBS, |b| {
         push_one_blob(repo, layout, b, mount)
     })?;
+    let mut closure = closure;
     for d in &closure.documents {
         let bytes = layout.read_blob(&d.digest, Verify::Yes)?;
-        repo.put_manifest(&d.digest, &d.media_type, &bytes)
-            .with_context(|| format!("failed to push manifest {}", d.digest))?;
+        if repo
+            .put_manifest(&d.digest, &d.media_type, &bytes)
+            .with_context(|| format!("failed to push manifest {}", d.digest))?
+        {
+            closure.subject_indexed.insert(d.digest.clone());
+        }
     }
     Ok(closure)
 }
@@ -161,7 +168,8 @@ pub fn push_tag(repo: &Repo<'_>, layout: &Layout, root: &Descriptor, tag: &str) 
         root.media_type.clone()
     };
     repo.put_manifest(tag, &media_type, &bytes)
-        .with_context(|| format!("failed to tag {tag}"))
+        .with_context(|| format!("failed to tag {tag}"))?;
+    Ok(())
 }
 
 /// Copies the closure of `root` from one layout into another (blob files as they are).

@@ -20,6 +20,8 @@ pub struct Faults {
     pub delay_upload_start: Option<std::time::Duration>,
     /// Answer every PATCH with 405, as a registry without chunked uploads does.
     pub refuse_patch: bool,
+    /// Answer 400 to manifest PUTs whose reference starts with this.
+    pub reject_manifest: Option<String>,
 }
 
 #[derive(Default)]
@@ -176,6 +178,15 @@ fn handle(
         return Ok(());
     }
 
+    if let Some(prefix) = &faults.reject_manifest
+        && request_line.starts_with("PUT ")
+        && request_line.contains(&format!("/manifests/{prefix}"))
+    {
+        client.write_all(
+            b"HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: 55\r\nConnection: close\r\n\r\n{\"errors\":[{\"code\":\"MANIFEST_INVALID\",\"message\":\"no\"}]}",
+        )?;
+        return Ok(());
+    }
     if faults.refuse_patch && request_line.starts_with("PATCH ") {
         st.refused_patches.fetch_add(1, Ordering::SeqCst);
         client.write_all(

@@ -209,3 +209,84 @@ fn output_repository_must_be_a_registry_repository_of_a_registry_run() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("is not host[:port]/path"), "{err}");
 }
+
+/// `-u` serves both hosts unless the output host has its own Docker config entry: two
+/// token-auth registries whose token servers know different users.
+#[test]
+fn output_host_uses_its_own_config_entry_else_the_u_credentials() {
+    use registry_support::token::TokenServer;
+    let work = Work::new("registry-output-creds");
+    let alice = TokenServer::start(&work.path("token-a"), "alice", "a-pass");
+    let bob = TokenServer::start(&work.path("token-b"), "bob", "b-pass");
+    let a = Registry::start(
+        &work.path("a"),
+        Auth::Token {
+            realm: alice.realm(),
+            bundle: alice.cert.clone(),
+        },
+    );
+    let b = Registry::start(
+        &work.path("b"),
+        Auth::Token {
+            realm: bob.realm(),
+            bundle: bob.cert.clone(),
+        },
+    );
+    let src = work.path("sample");
+    convertor_tests::sample::write_sample_image(&src).unwrap();
+    ok([
+        "copy",
+        "--plain",
+        "-u",
+        "alice:a-pass",
+        &format!("oci:{}:latest", src.display()),
+        &a.repo("sample:latest"),
+    ]);
+    let args = |tag: &str| {
+        vec![
+            "-r".to_string(),
+            a.repo("sample"),
+            "--output-repository".into(),
+            b.repo("sample"),
+            "--plain".into(),
+            "-u".into(),
+            "alice:a-pass".into(),
+            "-i".into(),
+            "latest".into(),
+            "--overlaybd".into(),
+            tag.into(),
+            "-d".into(),
+            work.path("w").display().to_string(),
+        ]
+    };
+    // No entry for B: alice's credentials go there too, and B's token server refuses them.
+    let empty = work.subdir("cfg-empty");
+    std::fs::write(empty.join("config.json"), "{}").unwrap();
+    let line = registry_support::one_error(&registry_support::run_env(
+        args("obd-u"),
+        &[("DOCKER_CONFIG", &empty)],
+    ));
+    assert!(
+        line.contains(&b.host()) && line.contains("\"alice\""),
+        "{line}"
+    );
+    // B's own entry wins over -u for B; A still gets -u.
+    let cfg = work.subdir("cfg-b");
+    std::fs::write(
+        cfg.join("config.json"),
+        format!(
+            r#"{{"auths":{{"{}":{{"auth":"{}"}}}}}}"#,
+            b.host(),
+            registry_support::b64(b"bob:b-pass", false)
+        ),
+    )
+    .unwrap();
+    let out = registry_support::run_env(args("obd"), &[("DOCKER_CONFIG", &cfg)]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(b.tags("sample"), ["obd"]);
+    assert_eq!(a.tags("sample"), ["latest"]);
+}

@@ -64,3 +64,10 @@ bench IMAGE="": engines
       image=target/bench/rootfs-large:latest; \
     fi; \
     target/release/bench "$image"
+
+# End-to-end time of IMAGE (an OCI layout, tag latest) through a loopback docker-registry (copy
+# in, convert both formats, push) against the same conversion of the layout; PROFILE=debug
+# measures the dev build instead of a release one.
+bench-registry IMAGE="target/bench/rootfs-large" PROFILE="release": engines
+    cargo build {{ if PROFILE == "release" { "--release" } else { "" } }} -p convertor --bin convertor
+    bash tests/bench-registry.sh "{{IMAGE}}" "target/{{PROFILE}}/convertor"

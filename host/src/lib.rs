@@ -7,6 +7,7 @@ pub mod cli;
 pub mod dedup;
 pub mod gojson;
 pub mod image;
+pub mod interrupt;
 pub mod layout;
 pub mod pipeline;
 pub mod plan;

@@ -55,7 +55,8 @@ fn run(opts: &Options) -> ExitCode {
                 println!("{}", String::from_utf8_lossy(&out));
             }
             eprintln!("error: {msg}");
-            ExitCode::FAILURE
+            // 128 + the signal when a registry run was stopped by SIGINT/SIGTERM.
+            convertor::interrupt::exit_status().map_or(ExitCode::FAILURE, ExitCode::from)
         }
     }
 }

@@ -6,7 +6,7 @@ mod common;
 mod registry_support;
 
 use common::work::Work;
-use registry_support::check::flatten_fsck;
+use registry_support::check::{assert_referrer, flatten_fsck};
 use registry_support::proxy::{Faults, Proxy};
 use registry_support::{Auth, Registry, hello_world, layout_doc, layout_tag, ok, run};
 use serde_json::Value;
@@ -172,32 +172,6 @@ fn referrer_outputs_name_their_sources_and_fill_the_fallback_tags() {
             reg.tags("hello-world").contains(&format!("sha256-{hex}")),
             "{hex}"
         );
-    }
-}
-
-fn assert_referrer(layout: &Path, src: &Value, out: &Value, artifact: &str) {
-    let out_doc = layout_doc(layout, out["digest"].as_str().unwrap());
-    assert_eq!(out_doc["artifactType"], artifact);
-    for k in ["mediaType", "digest", "size"] {
-        assert_eq!(
-            out_doc["subject"][k], src[k],
-            "subject.{k} of {}",
-            out["digest"]
-        );
-    }
-    let src_doc = layout_doc(layout, src["digest"].as_str().unwrap());
-    match (
-        src_doc["manifests"].as_array(),
-        out_doc["manifests"].as_array(),
-    ) {
-        (Some(s), Some(o)) => {
-            assert_eq!(s.len(), o.len());
-            for (s, o) in s.iter().zip(o) {
-                assert_referrer(layout, s, o, artifact);
-            }
-        }
-        (None, None) => {}
-        _ => panic!("{} and {} differ in kind", src["digest"], out["digest"]),
     }
 }
 

@@ -153,3 +153,36 @@ fn a_burst_of_503s_is_retried() {
     assert!(proxy.forwarded() > 0);
     assert_eq!(reg.tags("sample"), ["latest", "obd", "turbo"]);
 }
+
+/// The referrers fallback index goes up before the output tags: when it is refused, no
+/// output is tagged (a tag is the commit point of a run).
+#[test]
+fn a_refused_referrers_index_leaves_the_outputs_untagged() {
+    let work = Work::new("registry-referrers-refused");
+    let (reg, _) = sample_registry(&work);
+    let proxy = Proxy::start(
+        reg.port,
+        Faults {
+            reject_manifest: Some("sha256-".to_string()),
+            ..Faults::default()
+        },
+    );
+    let out = run([
+        "-r",
+        &format!("{}/sample", proxy.host()),
+        "--plain",
+        "-i",
+        "latest",
+        "--overlaybd",
+        "obd",
+        "--referrer",
+        "-d",
+        &work.path("w").display().to_string(),
+    ]);
+    let line = one_error(&out);
+    assert!(
+        line.contains("referrers tag sha256-") && line.contains("MANIFEST_INVALID"),
+        "{line}"
+    );
+    assert_eq!(reg.tags("sample"), ["latest"]);
+}

@@ -265,4 +265,9 @@ pub struct Args {
     /// Convert only these platforms, os/arch[/variant] (repeatable or comma-separated)
     #[arg(long, value_name = "OS/ARCH[/VARIANT]", value_delimiter = ',')]
     pub platform: Vec<String>,
+
+    /// Push outputs to this registry repository, host[:port]/path, instead of --repository's
+    /// (-u applies to it too, unless its host has its own Docker config entry)
+    #[arg(long = "output-repository", value_name = "REPO")]
+    pub output_repository: Option<String>,
 }

@@ -53,6 +53,10 @@ pub enum UsageError {
     ZeroLimit { flag: &'static str },
     #[error("{0}")]
     BadPlatform(ImageError),
+    #[error("output-repository {0:?} is not host[:port]/path")]
+    BadOutputRepository(String),
+    #[error("--output-repository needs a registry --repository, not an OCI layout")]
+    OutputRepositoryNeedsRegistry,
 }
 
 /// Where source and outputs live.
@@ -192,6 +196,8 @@ pub struct EngineLimits {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Options {
     pub repository: Repository,
+    /// `--output-repository`: where outputs are pushed, when not to `repository`.
+    pub output_repository: Option<Repository>,
     pub source: Selector,
     pub targets: Vec<Target>,
     /// `None` is anonymous access.
@@ -234,6 +240,16 @@ impl Options {
     pub fn from_args(a: Args) -> Result<Options, UsageError> {
         let mut warnings = Vec::new();
         let repository = parse_repository(a.repository.as_deref())?;
+        let output_repository = match a.output_repository.as_deref() {
+            None | Some("") => None,
+            Some(r) => match parse_repository(Some(r)) {
+                Ok(out @ Repository::Registry { .. }) => Some(out),
+                _ => return Err(UsageError::BadOutputRepository(r.to_string())),
+            },
+        };
+        if output_repository.is_some() && matches!(repository, Repository::Layout(_)) {
+            return Err(UsageError::OutputRepositoryNeedsRegistry);
+        }
 
         let source = if !a.input_tag.is_empty() {
             check_tag("input-tag", &a.input_tag)?;
@@ -408,6 +424,7 @@ impl Options {
 
         Ok(Options {
             repository,
+            output_repository,
             source,
             targets,
             credentials,

@@ -151,6 +151,7 @@ fn convert_layers(
         if ctx.cancel.load(Ordering::Relaxed) {
             return Err(Cancelled.into());
         }
+        crate::interrupt::check()?;
         let (Some(diff_id), Some(chain_id)) = (diff_ids.get(i), chain.get(i)) else {
             bail!(
                 "manifest {} has no diff_id for layer {i}",
@@ -184,6 +185,7 @@ fn convert_layers(
         if let Some(events) = ctx.events {
             let line = layer_line(ctx.engine.format, platform, source_layers.len(), &report);
             events.layer_ended(&label, Some(&line));
+            events.layer_stored(&report.outputs);
         }
         outputs.extend(out);
         reports.push(report);

@@ -1,12 +1,12 @@
 //! The Distribution API calls the convertor makes: manifests by tag or digest, blobs streamed
-//! into an OCI layout with their digest checked, monolithic uploads, cross-repository mounts
-//! and the referrers probe.
+//! into an OCI layout with their digest checked, cross-repository mounts and the referrers
+//! probe (uploads are in `upload.rs`).
 
 use super::RegistryError;
 use super::client::{Access, Body, Call, Client};
 use crate::image::{DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, OCI_INDEX, OCI_MANIFEST, sha256_digest};
+use crate::interrupt::Interruptible;
 use crate::layout::Layout;
-use std::path::Path;
 use ureq::http::{Method, Response};
 
 /// Every manifest type we read, as upstream's resolver asks for them.
@@ -32,7 +32,7 @@ pub struct Repo<'a> {
 }
 
 impl Repo<'_> {
-    fn call(&self, method: Method, path: String, access: Access) -> Call<'_> {
+    pub(super) fn call(&self, method: Method, path: String, access: Access) -> Call<'_> {
         Call {
             method,
             url: format!("/v2/{}/{path}", self.name),
@@ -112,7 +112,7 @@ impl Repo<'_> {
         loop {
             let mut resp = self.client.send(&call)?;
             self.expect(&mut resp, &[200], || format!("blob {digest}"))?;
-            let reader = resp.into_body().into_reader();
+            let reader = Interruptible(resp.into_body().into_reader());
             match layout.write_blob_from(reader, None) {
                 Ok((actual, n)) => {
                     if actual != digest {
@@ -162,15 +162,7 @@ impl Repo<'_> {
             // 202: the registry started an upload instead; abandon it rather than leak it.
             202 => {
                 if let Some(loc) = location(&resp) {
-                    let cancel = Call {
-                        method: Method::DELETE,
-                        url: loc,
-                        headers: Vec::new(),
-                        body: Body::Empty,
-                        repository: self.name,
-                        access: Access::Push,
-                    };
-                    let _ = self.client.send(&cancel);
+                    self.cancel_upload(&loc);
                 }
                 Ok(false)
             }
@@ -180,44 +172,22 @@ impl Repo<'_> {
         }
     }
 
-    /// Uploads a blob file in one PUT, unless the registry already has it.
-    pub fn push_blob(&self, digest: &str, file: &Path) -> Result<(), RegistryError> {
-        if self.has_blob(digest)? {
-            return Ok(());
-        }
-        let start = self.call(Method::POST, "blobs/uploads/".to_string(), Access::Push);
-        let mut resp = self.client.send(&start)?;
-        self.expect(&mut resp, &[202], || format!("upload of {digest}"))?;
-        let loc = location(&resp).ok_or_else(|| {
-            RegistryError::Protocol(format!("upload of {digest}: 202 without a Location"))
-        })?;
-        let sep = if loc.contains('?') { '&' } else { '?' };
-        let put = Call {
-            method: Method::PUT,
-            url: format!("{loc}{sep}digest={digest}"),
-            headers: vec![("Content-Type", "application/octet-stream".to_string())],
-            body: Body::File(file),
-            repository: self.name,
-            access: Access::Push,
-        };
-        let mut resp = self.client.send(&put)?;
-        self.expect(&mut resp, &[201, 204], || format!("upload of {digest}"))
-    }
-
-    /// PUTs manifest bytes under a tag or their digest, as they are.
+    /// PUTs manifest bytes under a tag or their digest, as they are. True when the registry
+    /// answered `OCI-Subject`: it indexed the manifest's subject (the referrers API).
     pub fn put_manifest(
         &self,
         reference: &str,
         media_type: &str,
         bytes: &[u8],
-    ) -> Result<(), RegistryError> {
+    ) -> Result<bool, RegistryError> {
         let mut call = self.call(Method::PUT, format!("manifests/{reference}"), Access::Push);
         call.headers.push(("Content-Type", media_type.to_string()));
         call.body = Body::Bytes(bytes);
         let mut resp = self.client.send(&call)?;
         self.expect(&mut resp, &[200, 201, 204], || {
             format!("manifest {reference}")
-        })
+        })?;
+        Ok(resp.headers().contains_key("oci-subject"))
     }
 
     /// Whether the registry serves the OCI 1.1 referrers API (2.8 answers 404).
@@ -234,7 +204,7 @@ impl Repo<'_> {
     }
 
     /// Maps an unexpected status to an error carrying the registry's own message.
-    fn expect(
+    pub(super) fn expect(
         &self,
         resp: &mut Response<ureq::Body>,
         ok: &[u16],
@@ -274,7 +244,7 @@ impl Repo<'_> {
     }
 }
 
-fn location(resp: &Response<ureq::Body>) -> Option<String> {
+pub(super) fn location(resp: &Response<ureq::Body>) -> Option<String> {
     resp.headers()
         .get("location")
         .and_then(|v| v.to_str().ok())

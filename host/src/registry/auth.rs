@@ -1,7 +1,8 @@
 //! Registry authentication: `WWW-Authenticate` challenges (Basic, or a Bearer token from the
-//! realm) answered with the `-u` credentials, else the host's entry in the Docker
-//! `config.json`, else anonymously.
+//! realm) answered with the `-u` credentials, else the Docker `config.json`'s for the host
+//! (a credential helper's, or its `auths` entry), else anonymously.
 
+use super::{RegistryError, credhelper};
 use crate::cli::Credentials;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -83,34 +84,82 @@ pub fn basic_header(c: &Credentials) -> String {
     )
 }
 
-/// The credentials for `host`: the explicit ones, else `auths[host]` of the Docker config
-/// (`$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`).
-pub fn credentials_for(host: &str, explicit: Option<&Credentials>) -> Option<Credentials> {
-    if let Some(c) = explicit {
-        return Some(c.clone());
-    }
+/// The Docker config (`$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`), if any.
+fn docker_config() -> Option<Vec<u8>> {
     let path = match std::env::var_os("DOCKER_CONFIG") {
         Some(dir) => PathBuf::from(dir).join("config.json"),
         None => PathBuf::from(std::env::var_os("HOME")?)
             .join(".docker")
             .join("config.json"),
     };
-    let text = std::fs::read(path).ok()?;
-    docker_config_entry(&text, host)
+    std::fs::read(path).ok()
 }
 
-/// The `auths` entry of a Docker config for `host` (keys may carry a scheme and `/v1/`).
-pub fn docker_config_entry(config: &[u8], host: &str) -> Option<Credentials> {
-    let v: serde_json::Value = serde_json::from_slice(config).ok()?;
-    let auths = v.get("auths")?.as_object()?;
-    let entry = auths.iter().find_map(|(key, entry)| {
+/// The Docker config's credentials for `host`, as docker looks them up: its `credHelpers`
+/// helper, else the `credsStore` helper, else its `auths` entry.
+pub fn config_credentials(host: &str) -> Result<Option<Credentials>, RegistryError> {
+    let Some(text) = docker_config() else {
+        return Ok(None);
+    };
+    let v: serde_json::Value = serde_json::from_slice(&text).unwrap_or_default();
+    // Helpers are asked for Docker Hub by its v1 index address.
+    let server = if host == "docker.io" {
+        "https://index.docker.io/v1/"
+    } else {
+        host
+    };
+    let helper = v
+        .get("credHelpers")
+        .and_then(|h| h.as_object())
+        .and_then(|h| find_host(h, host))
+        .and_then(|n| n.as_str());
+    if let Some(name) = helper {
+        return credhelper::get(name, server);
+    }
+    if let Some(store) = v
+        .get("credsStore")
+        .and_then(|s| s.as_str())
+        .filter(|s| !s.is_empty())
+        && let Some(c) = credhelper::get(store, server)?
+    {
+        return Ok(Some(c));
+    }
+    Ok(docker_config_entry(&text, host))
+}
+
+/// Whether the Docker config names `host` itself (an `auths` or `credHelpers` key).
+pub fn has_own_entry(host: &str) -> bool {
+    let Some(text) = docker_config() else {
+        return false;
+    };
+    let v: serde_json::Value = serde_json::from_slice(&text).unwrap_or_default();
+    ["auths", "credHelpers"].iter().any(|k| {
+        v.get(k)
+            .and_then(|m| m.as_object())
+            .is_some_and(|m| find_host(m, host).is_some())
+    })
+}
+
+/// The value of a map keyed by registry address (keys may carry a scheme and `/v1/`).
+fn find_host<'a>(
+    map: &'a serde_json::Map<String, serde_json::Value>,
+    host: &str,
+) -> Option<&'a serde_json::Value> {
+    map.iter().find_map(|(key, entry)| {
         let k = key
             .trim_start_matches("https://")
             .trim_start_matches("http://");
         let k = k.split('/').next().unwrap_or(k);
         // Docker Hub's credentials live under its v1 index address.
         (k == host || (host == "docker.io" && k == "index.docker.io")).then_some(entry)
-    })?;
+    })
+}
+
+/// The `auths` entry of a Docker config for `host` (keys may carry a scheme and `/v1/`).
+pub fn docker_config_entry(config: &[u8], host: &str) -> Option<Credentials> {
+    let v: serde_json::Value = serde_json::from_slice(config).ok()?;
+    let auths = v.get("auths")?.as_object()?;
+    let entry = find_host(auths, host)?;
     if let Some(auth) = entry.get("auth").and_then(|a| a.as_str()) {
         let decoded = STANDARD.decode(auth).ok()?;
         let text = String::from_utf8(decoded).ok()?;

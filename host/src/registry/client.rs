@@ -6,9 +6,11 @@ use super::auth::{self, Challenge};
 use super::retry::{RetryPolicy, retryable_error, retryable_status};
 use super::tls::tls_config;
 use crate::cli::{Credentials, TlsOptions};
+use crate::interrupt::Interruptible;
 use std::collections::BTreeMap;
+use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 use ureq::http::{Method, Request, Response};
 
@@ -17,7 +19,8 @@ use ureq::http::{Method, Request, Response};
 pub struct ClientConfig {
     pub plain_http: bool,
     pub tls: TlsOptions,
-    /// `None`: the Docker config's entry for the host, else anonymous.
+    /// `None`: the Docker config's credentials for the host (a helper's or an `auths`
+    /// entry), else anonymous.
     pub credentials: Option<Credentials>,
     pub retry: RetryPolicy,
 }
@@ -35,6 +38,8 @@ pub enum Body<'a> {
     Empty,
     Bytes(&'a [u8]),
     File(&'a Path),
+    /// `len` bytes of a file from `offset` (one chunk of an upload).
+    Range(&'a Path, u64, u64),
 }
 
 /// One request, before auth.
@@ -54,7 +59,8 @@ pub struct Client {
     agent: ureq::Agent,
     host: String,
     base: String,
-    credentials: Option<Credentials>,
+    /// `-u`, else the Docker config's, looked up (helpers run) at the first challenge.
+    credentials: OnceLock<Result<Option<Credentials>, RegistryError>>,
     /// `Authorization` values by token scope (Basic uses one value for every scope).
     auth: Mutex<BTreeMap<String, String>>,
     retry: RetryPolicy,
@@ -83,7 +89,10 @@ impl Client {
             agent,
             host: host.to_string(),
             base: format!("{scheme}://{api_host}"),
-            credentials: auth::credentials_for(host, cfg.credentials.as_ref()),
+            credentials: match &cfg.credentials {
+                Some(c) => OnceLock::from(Ok(Some(c.clone()))),
+                None => OnceLock::new(),
+            },
             auth: Mutex::new(BTreeMap::new()),
             retry: cfg.retry,
         })
@@ -113,6 +122,10 @@ impl Client {
         let mut answered = false;
         let mut attempt = 1;
         loop {
+            // Cleanup (DELETE of an upload session) still goes out after a stop request.
+            if call.method != Method::DELETE {
+                crate::interrupt::check()?;
+            }
             let cached = self.cached_auth(&scope);
             let result = self.send_once(call, cached.as_deref());
             match result {
@@ -135,6 +148,11 @@ impl Client {
                     attempt += 1;
                 }
                 Ok(resp) => return Ok(resp),
+                Err(_)
+                    if call.method != Method::DELETE && crate::interrupt::requested().is_some() =>
+                {
+                    crate::interrupt::check()?;
+                }
                 Err(e) if retryable_error(&e) && attempt < self.retry.attempts => {
                     std::thread::sleep(self.retry.delay(attempt));
                     attempt += 1;
@@ -166,7 +184,18 @@ impl Client {
             Body::Bytes(b) => self.agent.run(req.body(b)?),
             Body::File(p) => {
                 let f = std::fs::File::open(p)?;
-                self.agent.run(req.body(f)?)
+                // A reader body is chunked unless its length is given.
+                let len = f.metadata()?.len();
+                let req = req.header("Content-Length", len.to_string());
+                let body = ureq::SendBody::from_owned_reader(Interruptible(f));
+                self.agent.run(req.body(body)?)
+            }
+            Body::Range(p, offset, len) => {
+                let mut f = std::fs::File::open(p)?;
+                f.seek(SeekFrom::Start(offset))?;
+                let req = req.header("Content-Length", len.to_string());
+                let body = ureq::SendBody::from_owned_reader(Interruptible(f.take(len)));
+                self.agent.run(req.body(body)?)
             }
         }
     }
@@ -187,10 +216,7 @@ impl Client {
             .ok_or_else(|| self.unauthorized())?;
         match challenge {
             Challenge::Basic => {
-                let c = self
-                    .credentials
-                    .as_ref()
-                    .ok_or_else(|| self.unauthorized())?;
+                let c = self.credentials()?.ok_or_else(|| self.unauthorized())?;
                 let header = auth::basic_header(c);
                 if let Ok(mut m) = self.auth.lock() {
                     m.insert(BASIC_KEY.to_string(), header.clone());
@@ -215,7 +241,7 @@ impl Client {
             url.push_str(&format!("&service={}", query_escape(s)));
         }
         let mut req = Request::get(&url);
-        if let Some(c) = &self.credentials {
+        if let Some(c) = self.credentials()? {
             req = req.header("Authorization", auth::basic_header(c));
         }
         let req = req
@@ -245,13 +271,26 @@ impl Client {
         Ok(format!("Bearer {token}"))
     }
 
+    fn credentials(&self) -> Result<Option<&Credentials>, RegistryError> {
+        self.credentials
+            .get_or_init(|| auth::config_credentials(&self.host))
+            .as_ref()
+            .map(Option::as_ref)
+            .map_err(Clone::clone)
+    }
+
     fn unauthorized(&self) -> RegistryError {
-        match &self.credentials {
+        match self
+            .credentials
+            .get()
+            .and_then(|c| c.as_ref().ok())
+            .and_then(Option::as_ref)
+        {
             Some(c) => RegistryError::Unauthorized {
                 host: self.host.clone(),
                 user: c.user.clone(),
             },
-            None => RegistryError::NeedsCredentials {
+            _ => RegistryError::NeedsCredentials {
                 host: self.host.clone(),
             },
         }

@@ -4,7 +4,7 @@
 use super::api::Repo;
 use super::client::{Client, ClientConfig};
 use super::reference::{Endpoint, Reference, Target};
-use super::transfer::{copy_layout, layout_closure, pull_all, push_all, push_tag};
+use super::transfer::{MountFrom, copy_layout, layout_closure, pull_all, push_all, push_tag};
 use crate::cli::{CliError, Credentials, TlsOptions, parse_go_bool};
 use crate::gojson::Descriptor;
 use crate::layout::Layout;
@@ -159,7 +159,10 @@ pub fn copy_main(a: &CopyArgs) -> Result<CopyReport> {
                 name: &r.repository,
             };
             let mount_from = match &src {
-                Endpoint::Registry(s) if s.host == r.host => Some(s.repository.as_str()),
+                Endpoint::Registry(s) if s.host == r.host => Some(MountFrom {
+                    repository: s.repository.as_str(),
+                    digests: None,
+                }),
                 _ => None,
             };
             let closure = push_all(&repo, &layout, &root, mount_from)

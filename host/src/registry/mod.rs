@@ -8,6 +8,7 @@ mod auth;
 mod client;
 mod convert;
 mod copy;
+mod credhelper;
 mod graph;
 mod parallel;
 pub(crate) mod reference;
@@ -15,6 +16,8 @@ mod referrers;
 mod retry;
 mod tls;
 mod transfer;
+mod upload;
+mod uploader;
 
 pub use api::{Fetched, MANIFEST_ACCEPT, Repo, document_media_type};
 pub use auth::{Challenge, docker_config_entry};
@@ -69,4 +72,8 @@ pub enum RegistryError {
     Io(String),
     #[error("a registry client lock was poisoned by a panicking thread")]
     Poisoned,
+    #[error("credential helper {helper}: {why}")]
+    CredentialHelper { helper: String, why: String },
+    #[error("{0}")]
+    Interrupted(#[from] crate::interrupt::Interrupted),
 }

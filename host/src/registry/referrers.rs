@@ -1,6 +1,7 @@
 //! The OCI 1.1 referrers tag schema: on a registry without the referrers API, the referrers
 //! of `sha256:<hex>` are listed in an image index tagged `sha256-<hex>`, which every pusher
-//! of a referrer updates (merging with what is there).
+//! of a referrer updates (merging with what is there). A registry that answers a referrer's
+//! push with `OCI-Subject`, or serves `GET /v2/<name>/referrers/<digest>`, lists them itself.
 
 use super::RegistryError;
 use super::api::Repo;
@@ -51,7 +52,12 @@ pub fn publish(repo: &Repo<'_>, layout: &Layout, pushed: &Closure) -> Result<Vec
     }
     let mut tags = Vec::new();
     for (subject, entries) in by_subject {
-        if repo.has_referrers_api(&subject)? {
+        // The registry indexed them (`OCI-Subject`), or serves the referrers API anyway.
+        if entries
+            .iter()
+            .all(|e| pushed.subject_indexed.contains(&e.digest))
+            || repo.has_referrers_api(&subject)?
+        {
             continue;
         }
         let tag = fallback_tag(&subject)?;

@@ -15,6 +15,8 @@ use std::collections::BTreeSet;
 pub struct Closure {
     pub documents: Vec<Descriptor>,
     pub blobs: Vec<Descriptor>,
+    /// Documents whose push the registry answered with `OCI-Subject` (filled by a push).
+    pub subject_indexed: BTreeSet<String>,
 }
 
 /// The closure of `root`, read from `layout`.
@@ -102,31 +104,59 @@ pub fn pull_blobs(repo: &Repo<'_>, blobs: &[Descriptor], layout: &Layout) -> Res
     })
 }
 
+/// Where blobs a target repository lacks can be mounted from: a repository on the same host,
+/// and the digests it is known to hold (`None`: try every blob).
+#[derive(Debug, Clone, Copy)]
+pub struct MountFrom<'a> {
+    pub repository: &'a str,
+    pub digests: Option<&'a BTreeSet<String>>,
+}
+
 /// Pushes everything under `root` from `layout` except the root's tag: blobs the registry
-/// lacks (mounted from `mount_from` when given), then documents by digest, children first.
+/// lacks (mounted when `mount` may hold them), then documents by digest, children first.
 pub fn push_all(
     repo: &Repo<'_>,
     layout: &Layout,
     root: &Descriptor,
-    mount_from: Option<&str>,
+    mount: Option<MountFrom<'_>>,
 ) -> Result<Closure> {
     let closure = layout_closure(layout, root)?;
-    for_each(&closure.blobs, TRANSFER_JOBS, |b| -> Result<()> {
-        if let Some(from) = mount_from.filter(|f| *f != repo.name)
-            && repo.mount_blob(&b.digest, from)?
-        {
-            return Ok(());
-        }
-        let path = layout.blob_path(&b.digest)?;
-        repo.push_blob(&b.digest, &path)
-            .with_context(|| format!("failed to push blob {}", b.digest))
+    for_each(&closure.blobs, TRANSFER_JOBS, |b| {
+        push_one_blob(repo, layout, b, mount)
     })?;
+    let mut closure = closure;
     for d in &closure.documents {
         let bytes = layout.read_blob(&d.digest, Verify::Yes)?;
-        repo.put_manifest(&d.digest, &d.media_type, &bytes)
-            .with_context(|| format!("failed to push manifest {}", d.digest))?;
+        if repo
+            .put_manifest(&d.digest, &d.media_type, &bytes)
+            .with_context(|| format!("failed to push manifest {}", d.digest))?
+        {
+            closure.subject_indexed.insert(d.digest.clone());
+        }
     }
     Ok(closure)
+}
+
+/// One blob of `layout` into `repo`: nothing when it is there, a mount when `mount` holds it,
+/// else an upload.
+pub fn push_one_blob(
+    repo: &Repo<'_>,
+    layout: &Layout,
+    b: &Descriptor,
+    mount: Option<MountFrom<'_>>,
+) -> Result<()> {
+    if repo.has_blob(&b.digest)? {
+        return Ok(());
+    }
+    if let Some(m) = mount
+        .filter(|m| m.repository != repo.name && m.digests.is_none_or(|d| d.contains(&b.digest)))
+        && repo.mount_blob(&b.digest, m.repository)?
+    {
+        return Ok(());
+    }
+    let path = layout.blob_path(&b.digest)?;
+    repo.upload_blob(&b.digest, &path)
+        .with_context(|| format!("failed to push blob {}", b.digest))
 }
 
 /// PUTs the root's exact bytes under `tag`: the last step of a push.
@@ -138,7 +168,8 @@ pub fn push_tag(repo: &Repo<'_>, layout: &Layout, root: &Descriptor, tag: &str) 
         root.media_type.clone()
     };
     repo.put_manifest(tag, &media_type, &bytes)
-        .with_context(|| format!("failed to tag {tag}"))
+        .with_context(|| format!("failed to tag {tag}"))?;
+    Ok(())
 }
 
 /// Copies the closure of `root` from one layout into another (blob files as they are).

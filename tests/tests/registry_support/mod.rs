@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod check;
+pub mod ferro;
 pub mod proxy;
 pub mod server;
 pub mod tls;
@@ -13,6 +14,7 @@ use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+#[allow(unused_imports)]
 pub use server::{Auth, Registry};
 
 /// `<target>/<profile>/convertor`, beside obdtool.

@@ -15,6 +15,13 @@ pub struct Faults {
     pub corrupt_blob: Option<String>,
     /// Cut the connection halfway through the first GET of this blob digest.
     pub truncate_blob_once: Option<String>,
+    /// Hold the answer to every upload start (POST without `mount=`) this long, after the
+    /// registry opened the session.
+    pub delay_upload_start: Option<std::time::Duration>,
+    /// Answer every PATCH with 405, as a registry without chunked uploads does.
+    pub refuse_patch: bool,
+    /// Answer 400 to manifest PUTs whose reference starts with this.
+    pub reject_manifest: Option<String>,
 }
 
 #[derive(Default)]
@@ -23,7 +30,9 @@ struct State {
     corrupted: AtomicUsize,
     truncated: AtomicUsize,
     forwarded: AtomicUsize,
-    requests: std::sync::Mutex<Vec<String>>,
+    uploads_started: AtomicUsize,
+    refused_patches: AtomicUsize,
+    requests: std::sync::Mutex<Vec<(std::time::Instant, String)>>,
     stop: AtomicBool,
 }
 
@@ -72,7 +81,21 @@ impl Proxy {
 
     /// `METHOD PATH` of every forwarded request.
     pub fn requests(&self) -> Vec<String> {
+        self.timed_requests().into_iter().map(|(_, r)| r).collect()
+    }
+
+    /// Forwarded requests with the time their body had arrived.
+    pub fn timed_requests(&self) -> Vec<(std::time::Instant, String)> {
         self.state.requests.lock().unwrap().clone()
+    }
+
+    /// Upload sessions the registry opened through the proxy.
+    pub fn uploads_started(&self) -> usize {
+        self.state.uploads_started.load(Ordering::SeqCst)
+    }
+
+    pub fn refused_patches(&self) -> usize {
+        self.state.refused_patches.load(Ordering::SeqCst)
     }
 
     pub fn forwarded(&self) -> usize {
@@ -155,13 +178,32 @@ fn handle(
         return Ok(());
     }
 
+    if let Some(prefix) = &faults.reject_manifest
+        && request_line.starts_with("PUT ")
+        && request_line.contains(&format!("/manifests/{prefix}"))
+    {
+        client.write_all(
+            b"HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: 55\r\nConnection: close\r\n\r\n{\"errors\":[{\"code\":\"MANIFEST_INVALID\",\"message\":\"no\"}]}",
+        )?;
+        return Ok(());
+    }
+    if faults.refuse_patch && request_line.starts_with("PATCH ") {
+        st.refused_patches.fetch_add(1, Ordering::SeqCst);
+        client.write_all(
+            b"HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+        )?;
+        return Ok(());
+    }
     st.forwarded.fetch_add(1, Ordering::SeqCst);
     if let Ok(mut r) = st.requests.lock() {
         let mut parts = request_line.split_whitespace();
-        r.push(format!(
-            "{} {}",
-            parts.next().unwrap_or(""),
-            parts.next().unwrap_or("")
+        r.push((
+            std::time::Instant::now(),
+            format!(
+                "{} {}",
+                parts.next().unwrap_or(""),
+                parts.next().unwrap_or("")
+            ),
         ));
     }
     if std::env::var_os("PROXY_DEBUG").is_some() {
@@ -188,6 +230,12 @@ fn handle(
     }
     let mut parts = request_line.split_whitespace();
     let (method, path) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+    if method == "POST" && path.contains("/blobs/uploads/") && !path.contains("mount=") {
+        st.uploads_started.fetch_add(1, Ordering::SeqCst);
+        if let Some(d) = faults.delay_upload_start {
+            std::thread::sleep(d);
+        }
+    }
     if let Some(d) = &faults.corrupt_blob
         && method == "GET"
         && path.ends_with(&format!("/blobs/{d}"))

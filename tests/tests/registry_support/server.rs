@@ -138,6 +138,38 @@ impl Registry {
     }
 }
 
+impl Registry {
+    /// Whether `repo` links blob `digest` (uploaded or mounted), read from the storage dir.
+    pub fn has_blob(&self, repo: &str, digest: &str) -> bool {
+        let hex = digest.trim_start_matches("sha256:");
+        self.dir
+            .join("data/docker/registry/v2/repositories")
+            .join(repo)
+            .join("_layers/sha256")
+            .join(hex)
+            .join("link")
+            .is_file()
+    }
+
+    /// Upload sessions still open in `repo`: `_uploads/<id>` with its `startedat` file. A
+    /// cancelled session loses that and its data; 2.8 rewrites `hashstates/` after the DELETE
+    /// answered, so those may linger.
+    pub fn open_uploads(&self, repo: &str) -> usize {
+        std::fs::read_dir(
+            self.dir
+                .join("data/docker/registry/v2/repositories")
+                .join(repo)
+                .join("_uploads"),
+        )
+        .map(|rd| {
+            rd.flatten()
+                .filter(|e| e.path().join("startedat").exists())
+                .count()
+        })
+        .unwrap_or(0)
+    }
+}
+
 /// Waits for "listening on" in the log; false when the process died first.
 fn wait_listening(child: &mut Child, log: &Path) -> bool {
     let start = Instant::now();

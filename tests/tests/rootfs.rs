@@ -1,14 +1,17 @@
 //! The Debian benchmark images (../shared/bench/make-rootfs-image.sh, small and large) converted
 //! by the real `convertor` to both formats in one run, each output flattened by `obdtool flatten
 //! --layout`: e2fsck-clean, and the kernel's view of the device equals a reference unpack of the
-//! image. Needs root (debootstrap, loop mounts) and a Debian mirror; the images
+//! image; rootfs-small also round-trips through a registry (Debian's docker-registry). Needs root (debootstrap, loop mounts) and a Debian mirror; the images
 //! are built once and kept under target/bench (`just bench` uses the large one too).
 
 mod common;
+mod registry_support;
 
+use common::obd::Args;
 use common::work::Work;
 use convertor_tests::rootfs::{is_root, rootfs_image};
 use convertor_tests::{repo_root, shared_dir};
+use registry_support::{Auth, Registry, layout_tag, ok};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -118,4 +121,58 @@ fn rootfs_small_both_formats_match_its_unpacked_tree() {
 #[test]
 fn rootfs_large_both_formats_match_its_unpacked_tree() {
     convert_and_check("large");
+}
+
+/// rootfs-small loaded into docker-registry with `convertor copy`, converted there to both
+/// formats, pulled back (with its source, which TurboOCI layers read) and checked like above.
+#[test]
+fn rootfs_small_round_trips_through_the_registry() {
+    let Some((image, tree)) = rootfs("small") else {
+        return;
+    };
+    let work = Work::new("rootfs-small-registry");
+    let reg = Registry::start(&work.path("registry"), Auth::Plain);
+    ok([
+        "copy",
+        "--plain",
+        &format!("oci:{}:latest", image.display()),
+        &reg.repo("rootfs:latest"),
+    ]);
+    ok([
+        "-r",
+        &reg.repo("rootfs"),
+        "--plain",
+        "-i",
+        "latest",
+        "--overlaybd",
+        "obd",
+        "--turboOCI",
+        "turbo",
+        "-d",
+        &work.path("convert-work").display().to_string(),
+    ]);
+    let back = work.path("back");
+    for t in ["latest", "obd", "turbo"] {
+        ok([
+            "copy",
+            "--plain",
+            &reg.repo(&format!("rootfs:{t}")),
+            &format!("oci:{}:{t}", back.display()),
+        ]);
+    }
+    assert_eq!(
+        layout_tag(&back, "latest")["digest"],
+        layout_tag(&image, "latest")["digest"],
+        "the source came back byte for byte"
+    );
+    for t in ["obd", "turbo"] {
+        let raw = work.path(format!("{t}.raw"));
+        Args::new("flatten")
+            .opt("--layout", &back)
+            .opt("--tag", t)
+            .opt("-o", &raw)
+            .ok();
+        check(&raw, &work.subdir(t), &tree);
+        std::fs::remove_file(&raw).unwrap();
+    }
 }

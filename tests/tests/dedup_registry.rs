@@ -1,29 +1,30 @@
-//! The dedup database and registry repositories: until a registry store backs the records,
-//! a registry conversion does not use the database (a staging layout in the work dir is no
-//! place for a record to point), says so, and converts normally.
+//! The dedup database with registry repositories (upstream-convertor.md §3.3–3.5), against
+//! Debian's docker-registry behind the counting proxy: a first run converts and records, a
+//! second run on the same repository re-tags the recorded manifest without converting or
+//! uploading, another repository of the same registry gets the blobs by mounts, and a row
+//! whose blob the registry lost is deleted and the layer converted again.
 
 mod common;
 mod registry_support;
 
 use common::work::Work;
-use registry_support::{Auth, Registry, hello_world, ok, run};
+use registry_support::proxy::{Faults, Proxy};
+use registry_support::{Auth, Registry, hello_world, ok};
+use serde_json::Value;
+use std::path::Path;
 
-#[test]
-fn registry_conversion_does_not_use_the_database() {
-    let Some(hw) = hello_world() else { return };
-    let work = Work::new("dedup-registry");
-    let reg = Registry::start(&work.path("registry"), Auth::Plain);
-    let src = format!("oci:{}:amd64", hw.display());
-    ok(["copy", "--plain", &src, &reg.repo("hello-world:amd64")]);
-    let db = work.path("dedup.db");
-    let out = run([
+/// Converts `host/repo:amd64` to tag `obd` with the database `db`; returns the `--json`
+/// report and the requests the proxy forwarded during the run.
+fn convert(proxy: &Proxy, repo: &str, db: &Path, work: &Path) -> (Value, Vec<String>) {
+    let before = proxy.requests().len();
+    let out = ok([
         "-r",
-        &reg.repo("hello-world"),
+        &format!("{}/{repo}", proxy.host()),
         "--plain",
         "-i",
         "amd64",
         "--overlaybd",
-        "amd64-obd",
+        "obd",
         "--vsize",
         "1",
         "--db-type",
@@ -31,14 +32,135 @@ fn registry_conversion_does_not_use_the_database() {
         "--db-str",
         &db.display().to_string(),
         "-d",
-        &work.path("convert-work").display().to_string(),
+        &work.display().to_string(),
+        "--json",
     ]);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
+    let report: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+    (report, proxy.requests()[before..].to_vec())
+}
+
+fn dedup_counts(report: &Value) -> (u64, u64, u64) {
+    let d = &report["targets"][0]["dedup"];
+    (
+        d["layersConverted"].as_u64().unwrap(),
+        d["layersReused"].as_u64().unwrap(),
+        d["imagesReused"].as_u64().unwrap(),
+    )
+}
+
+fn digest(report: &Value) -> String {
+    report["targets"][0]["descriptor"]["digest"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// Blob uploads (not mounts) among `requests`.
+fn uploads(requests: &[String]) -> Vec<&String> {
+    requests
+        .iter()
+        .filter(|r| {
+            r.starts_with("POST ") && r.contains("/blobs/uploads/") && !r.contains("mount=")
+        })
+        .collect()
+}
+
+fn start(work: &Work) -> Option<(Registry, Proxy)> {
+    let hw = hello_world()?;
+    let reg = Registry::start(&work.path("registry"), Auth::Plain);
+    let proxy = Proxy::start(reg.port, Faults::default());
+    let src = format!("oci:{}:amd64", hw.display());
+    for repo in ["hello", "other/hello"] {
+        ok(["copy", "--plain", &src, &reg.repo(&format!("{repo}:amd64"))]);
+    }
+    Some((reg, proxy))
+}
+
+#[test]
+fn recorded_conversions_are_reused_in_the_same_and_another_repository() {
+    let work = Work::new("dedup-registry-reuse");
+    let Some((reg, proxy)) = start(&work) else {
+        return;
+    };
+    let db = work.path("dedup.db");
+    let w = work.path("w");
+
+    let (first, _) = convert(&proxy, "hello", &db, &w);
+    let (converted, reused, _) = dedup_counts(&first);
+    assert!(converted >= 1 && reused == 0, "{first:#}");
+    assert!(db.is_file());
+    assert_eq!(reg.tags("hello"), ["amd64", "obd"]);
+
+    // Same repository: the recorded manifest is tagged again, nothing converted or uploaded.
+    let (second, requests) = convert(&proxy, "hello", &db, &w);
+    assert_eq!(dedup_counts(&second), (0, converted, 1), "{second:#}");
+    assert_eq!(digest(&second), digest(&first));
+    assert!(uploads(&requests).is_empty(), "{requests:#?}");
     assert!(
-        stderr.contains("the dedup database is not used for registry repositories yet"),
-        "{stderr}"
+        requests.iter().all(
+            |r| !r.starts_with("PATCH ") && !r.contains("/blobs/uploads/") || r.contains("mount=")
+        ),
+        "{requests:#?}"
     );
-    assert!(!db.exists());
-    assert!(reg.tags("hello-world").contains(&"amd64-obd".to_string()));
+    assert_eq!(reg.tags("hello"), ["amd64", "obd"]);
+
+    // Another repository of the registry: the outputs are mounted from the recorded one.
+    let (third, requests) = convert(&proxy, "other/hello", &db, &w);
+    assert_eq!(dedup_counts(&third), (0, converted, 1), "{third:#}");
+    assert_eq!(digest(&third), digest(&first));
+    assert!(uploads(&requests).is_empty(), "{requests:#?}");
+    let layers = third["targets"][0]["images"][0]["layers"]
+        .as_array()
+        .unwrap();
+    for l in layers {
+        for o in l["outputs"].as_array().unwrap() {
+            let d = o["digest"].as_str().unwrap();
+            let mount = format!("POST /v2/other/hello/blobs/uploads/?mount={d}&from=hello");
+            assert!(requests.contains(&mount), "{mount} not in {requests:#?}");
+            assert!(reg.has_blob("other/hello", d));
+        }
+    }
+    assert_eq!(reg.tags("other/hello"), ["amd64", "obd"]);
+}
+
+#[test]
+fn a_row_whose_blob_the_registry_lost_is_deleted_and_converted_again() {
+    let work = Work::new("dedup-registry-stale");
+    let Some((reg, proxy)) = start(&work) else {
+        return;
+    };
+    let db = work.path("dedup.db");
+    let w = work.path("w");
+    let (first, _) = convert(&proxy, "hello", &db, &w);
+    let (converted, _, _) = dedup_counts(&first);
+    assert!(converted >= 1, "{first:#}");
+
+    // The registry loses the converted layers of the repository.
+    let layers = first["targets"][0]["images"][0]["layers"]
+        .as_array()
+        .unwrap();
+    let outputs: Vec<String> = layers
+        .iter()
+        .flat_map(|l| l["outputs"].as_array().unwrap().iter())
+        .map(|o| o["digest"].as_str().unwrap().to_string())
+        .collect();
+    for d in &outputs {
+        let link = reg
+            .dir
+            .join("data/docker/registry/v2/repositories/hello/_layers/sha256")
+            .join(d.trim_start_matches("sha256:"));
+        std::fs::remove_dir_all(&link).unwrap_or_else(|e| panic!("{}: {e}", link.display()));
+        assert!(!reg.has_blob("hello", d));
+    }
+
+    let (second, requests) = convert(&proxy, "hello", &db, &w);
+    assert_eq!(dedup_counts(&second), (converted, 0, 0), "{second:#}");
+    assert_eq!(digest(&second), digest(&first));
+    assert!(!uploads(&requests).is_empty(), "{requests:#?}");
+    for d in &outputs {
+        assert!(reg.has_blob("hello", d), "{d} was not pushed again");
+    }
+    // The rows were written again: a third run reuses the whole image.
+    let (third, _) = convert(&proxy, "hello", &db, &w);
+    assert_eq!(dedup_counts(&third), (0, converted, 1), "{third:#}");
 }

@@ -120,7 +120,13 @@ impl<'a> Session<'a> {
                 }
                 Fetched::Unreachable => continue,
             }
-            self.site.put_blob(&record::encode(&layers))?;
+            // The record itself comes along the same way when it can.
+            if !matches!(
+                self.site.copy_from(&from, &e.converted_digest, e.data_size),
+                Ok(Fetched::Found(()))
+            ) {
+                self.site.put_blob(&record::encode(&layers))?;
+            }
             self.insert_layer(LayerEntry {
                 repository: here.repository.clone(),
                 ..e.clone()

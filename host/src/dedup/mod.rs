@@ -5,11 +5,13 @@
 //! * [`db`]: upstream's eight operations as the [`ConversionDb`] trait; [`sqlite`] and
 //!   [`mysql`] implement it over upstream's two tables ([`schema`]).
 //! * [`keys`]: the key columns carry a hash of the engine and of every output-deciding option.
-//! * [`site`]: the target store as dedup sees it ([`BlobSite`]); OCI layouts now, registries
-//!   later.
+//! * [`site`]: the target store as dedup sees it ([`BlobSite`]); OCI layouts here, registry
+//!   repositories in `crate::registry`.
+//! * [`deferred`]: rows held back until a registry push is committed.
 //! * [`flow`]: lookups, cross-store copies, stale-record deletion and recording.
 
 pub mod db;
+pub mod deferred;
 mod dsn;
 pub mod flow;
 pub mod keys;
@@ -20,6 +22,7 @@ pub mod site;
 pub mod sqlite;
 
 pub use db::{ConversionDb, DbError, LayerEntry, ManifestEntry};
+pub use deferred::Deferred;
 pub use dsn::parse_dsn;
 pub use flow::{ManifestHit, Session};
 pub use keys::{KEY_SUFFIX, Variant, VariantInputs};

@@ -27,8 +27,8 @@ pub use report::{ImageReport, LayerReport, RunReport, SandboxReport, TargetRepor
 pub use workdir::WorkDir;
 
 use crate::assemble::AssembleOptions;
-use crate::cli::{Dedup, Options, Repository, Target};
-use crate::dedup::{LayoutSite, Session};
+use crate::cli::{Dedup, Options, Target};
+use crate::dedup::{BlobSite, ConversionDb, LayoutSite, Session};
 use crate::gojson::Descriptor;
 use crate::image::{Graph, OCI_INDEX};
 use crate::layout::Layout;
@@ -50,22 +50,12 @@ pub fn convert_layout(
     opts: &Options,
     events: Option<&dyn Events>,
 ) -> Result<RunReport> {
-    let mut report = RunReport {
-        warnings: plan.graph.warnings.clone(),
-        ..RunReport::default()
-    };
-    // Records name stores outputs stay in: not a --no-upload scratch layout, nor (until a
-    // registry site exists) the staging layout of a registry conversion.
-    let unused = match (&opts.repository, &opts.dedup) {
-        (_, Dedup::None) => None,
-        (Repository::Registry { .. }, _) => Some("for registry repositories yet"),
-        _ if opts.no_upload => Some("with --no-upload"),
-        _ => None,
-    };
-    let db = if let Some(why) = unused {
-        let w = format!("the dedup database is not used {why}");
+    // Records name stores outputs stay in: not a --no-upload scratch layout.
+    let mut warnings = Vec::new();
+    let db = if opts.no_upload && !matches!(opts.dedup, Dedup::None) {
+        let w = "the dedup database is not used with --no-upload".to_string();
         eprintln!("warning: {w}");
-        report.warnings.push(w);
+        warnings.push(w);
         None
     } else {
         crate::dedup::open(&opts.dedup).context("failed to open the dedup database")?
@@ -74,6 +64,28 @@ pub fn convert_layout(
         Some(_) => Some(LayoutSite::new(layout)?),
         None => None,
     };
+    let with_db = match (&db, &site) {
+        (Some(db), Some(site)) => Some((db.as_ref(), site as &dyn BlobSite)),
+        _ => None,
+    };
+    convert_layout_with(layout, plan, opts, events, with_db, warnings)
+}
+
+/// [`convert_layout`] with the dedup database and store given (a registry run's), and the
+/// caller's warnings so far.
+pub fn convert_layout_with(
+    layout: &Layout,
+    plan: &Plan,
+    opts: &Options,
+    events: Option<&dyn Events>,
+    with_db: Option<(&dyn ConversionDb, &dyn BlobSite)>,
+    warnings: Vec<String>,
+) -> Result<RunReport> {
+    let mut report = RunReport {
+        warnings: plan.graph.warnings.clone(),
+        ..RunReport::default()
+    };
+    report.warnings.extend(warnings);
     let config = runtime_config(opts);
     report.sandbox = Some(SandboxReport {
         memory_bytes: config.memory_limit_bytes as u64,
@@ -106,13 +118,9 @@ pub fn convert_layout(
         } else {
             layout
         };
-        let session = match (&db, &site) {
-            (Some(db), Some(site)) => Some(Session::new(
-                db.as_ref(),
-                site,
-                dedup::variant(engine, opts)?,
-            )),
-            _ => None,
+        let session = match with_db {
+            Some((db, site)) => Some(Session::new(db, site, dedup::variant(engine, opts)?)),
+            None => None,
         };
         let cancel = AtomicBool::new(false);
         let ctx = image::TargetCtx {

@@ -3,12 +3,14 @@
 //! uploaded as soon as they are stored, then push the documents, the referrers fallback
 //! indexes, and the output tags last. Outputs go to
 //! `--output-repository` when given: blobs the target lacks are mounted from the source
-//! repository on the same host, else uploaded from the staging layout.
+//! repository on the same host, else uploaded from the staging layout. With a dedup database
+//! the output repository is the dedup site; its rows are written after the tags.
 
 use super::TRANSFER_JOBS;
 use super::api::Repo;
 use super::auth;
 use super::client::{Client, ClientConfig};
+use super::dedup_site::RegistrySite;
 use super::parallel::for_each;
 use super::referrers;
 use super::transfer::{
@@ -16,10 +18,11 @@ use super::transfer::{
 };
 use super::uploader::with_uploads;
 use crate::cli::{Options, Repository, Selector};
+use crate::dedup::{BlobSite, ConversionDb, Deferred};
 use crate::gojson::Descriptor;
 use crate::image::{self, BlobSource, node_kind};
 use crate::layout::{Layout, Verify};
-use crate::pipeline::{Events, RunReport, convert_layout};
+use crate::pipeline::{Events, RunReport, convert_layout, convert_layout_with};
 use crate::plan::Plan;
 use anyhow::{Context, Result};
 use std::collections::BTreeSet;
@@ -158,11 +161,22 @@ impl Run<'_> {
             repository: repo.name,
             digests: Some(&source_blobs),
         });
+        let db = crate::dedup::open(&opts.dedup).context("failed to open the dedup database")?;
+        let deferred = db.as_deref().map(Deferred::new);
+        let site = RegistrySite::new(self.out_repo, staging);
+        let with_db = deferred
+            .as_ref()
+            .map(|d| (d as &dyn ConversionDb, &site as &dyn BlobSite));
         // Layer blobs go up while later layers convert; documents and tags only after.
-        let report = with_uploads(self.out_repo, staging, mount, events, |ev| {
-            convert_layout(staging, &plan, opts, Some(ev))
+        let mut report = with_uploads(self.out_repo, staging, mount, events, |ev| {
+            convert_layout_with(staging, &plan, opts, Some(ev), with_db, Vec::new())
         })?;
         self.push(&report, mount)?;
+        // Rows only once the tags are pushed: a record never names unpublished content.
+        for w in deferred.map(Deferred::commit).unwrap_or_default() {
+            eprintln!("warning: {w}");
+            report.warnings.push(w);
+        }
         Ok(report)
     }
 

@@ -9,6 +9,7 @@ mod client;
 mod convert;
 mod copy;
 mod credhelper;
+mod dedup_site;
 mod graph;
 mod parallel;
 pub(crate) mod reference;

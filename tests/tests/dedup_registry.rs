@@ -9,22 +9,25 @@ mod registry_support;
 
 use common::work::Work;
 use registry_support::proxy::{Faults, Proxy};
-use registry_support::{Auth, Registry, hello_world, ok};
+use registry_support::{Auth, Registry, hello_world, ok, run};
 use serde_json::Value;
 use std::path::Path;
 
 /// Converts `host/repo:amd64` to tag `obd` with the database `db`; returns the `--json`
 /// report and the requests the proxy forwarded during the run.
 fn convert(proxy: &Proxy, repo: &str, db: &Path, work: &Path) -> (Value, Vec<String>) {
-    let before = proxy.requests().len();
-    let out = ok([
+    convert_to(proxy, repo, "obd", db, work)
+}
+
+fn args(proxy: &Proxy, repo: &str, tag: &str, db: &Path, work: &Path) -> Vec<String> {
+    [
         "-r",
         &format!("{}/{repo}", proxy.host()),
         "--plain",
         "-i",
         "amd64",
         "--overlaybd",
-        "obd",
+        tag,
         "--vsize",
         "1",
         "--db-type",
@@ -34,7 +37,21 @@ fn convert(proxy: &Proxy, repo: &str, db: &Path, work: &Path) -> (Value, Vec<Str
         "-d",
         &work.display().to_string(),
         "--json",
-    ]);
+    ]
+    .iter()
+    .map(|a| a.to_string())
+    .collect()
+}
+
+fn convert_to(
+    proxy: &Proxy,
+    repo: &str,
+    tag: &str,
+    db: &Path,
+    work: &Path,
+) -> (Value, Vec<String>) {
+    let before = proxy.requests().len();
+    let out = ok(args(proxy, repo, tag, db, work));
     let report: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
     (report, proxy.requests()[before..].to_vec())
 }
@@ -66,9 +83,13 @@ fn uploads(requests: &[String]) -> Vec<&String> {
 }
 
 fn start(work: &Work) -> Option<(Registry, Proxy)> {
+    start_with(work, Faults::default())
+}
+
+fn start_with(work: &Work, faults: Faults) -> Option<(Registry, Proxy)> {
     let hw = hello_world()?;
     let reg = Registry::start(&work.path("registry"), Auth::Plain);
-    let proxy = Proxy::start(reg.port, Faults::default());
+    let proxy = Proxy::start(reg.port, faults);
     let src = format!("oci:{}:amd64", hw.display());
     for repo in ["hello", "other/hello"] {
         ok(["copy", "--plain", &src, &reg.repo(&format!("{repo}:amd64"))]);
@@ -163,4 +184,29 @@ fn a_row_whose_blob_the_registry_lost_is_deleted_and_converted_again() {
     // The rows were written again: a third run reuses the whole image.
     let (third, _) = convert(&proxy, "hello", &db, &w);
     assert_eq!(dedup_counts(&third), (0, converted, 1), "{third:#}");
+}
+
+#[test]
+fn nothing_is_recorded_when_the_push_fails() {
+    let work = Work::new("dedup-registry-failed-push");
+    let faults = Faults {
+        reject_manifest: Some("bad".to_string()),
+        ..Faults::default()
+    };
+    let Some((reg, proxy)) = start_with(&work, faults) else {
+        return;
+    };
+    let db = work.path("dedup.db");
+    let w = work.path("w");
+    let out = run(args(&proxy, "hello", "bad", &db, &w));
+    assert!(!out.status.success(), "the tag push was meant to fail");
+    assert_eq!(reg.tags("hello"), ["amd64"]);
+
+    // No row names the unpublished output: the next run converts every layer again.
+    let (good, _) = convert_to(&proxy, "hello", "good", &db, &w);
+    let (converted, reused, images) = dedup_counts(&good);
+    assert!(converted >= 1 && reused == 0 && images == 0, "{good:#}");
+    let (again, _) = convert_to(&proxy, "hello", "good2", &db, &w);
+    assert_eq!(dedup_counts(&again), (0, converted, 1), "{again:#}");
+    assert_eq!(digest(&again), digest(&good));
 }

@@ -117,6 +117,17 @@ fn recorded_conversions_are_reused_in_the_same_and_another_repository() {
     assert_eq!(dedup_counts(&second), (0, converted, 1), "{second:#}");
     assert_eq!(digest(&second), digest(&first));
     assert!(uploads(&requests).is_empty(), "{requests:#?}");
+    // An image reused whole needs none of its source layers.
+    for l in first["targets"][0]["images"][0]["layers"]
+        .as_array()
+        .unwrap()
+    {
+        let get = format!(
+            "GET /v2/hello/blobs/{}",
+            l["source"]["digest"].as_str().unwrap()
+        );
+        assert!(!requests.contains(&get), "{get} in {requests:#?}");
+    }
     assert!(
         requests.iter().all(
             |r| !r.starts_with("PATCH ") && !r.contains("/blobs/uploads/") || r.contains("mount=")

@@ -33,6 +33,8 @@ pub struct TargetCtx<'a> {
     pub log: LogFn,
     /// Layer and manifest dedup, when a database is configured.
     pub dedup: Option<&'a crate::dedup::Session<'a>>,
+    /// Brings an image's source layers into `source` first, when they are fetched on demand.
+    pub fetch_layers: Option<super::FetchLayers<'a>>,
 }
 
 /// Why an image stopped early: another one failed first.
@@ -64,6 +66,9 @@ fn convert_in(ctx: &TargetCtx<'_>, image_dir: &Path, node: &ImageNode) -> Result
         return super::dedup::reused_image(ctx, image_dir, node, platform, hit, start);
     }
     let source_layers = node.manifest.layers();
+    if let Some(fetch) = ctx.fetch_layers {
+        fetch(source_layers)?;
+    }
     let diff_ids = node.config.diff_ids();
     let checks: Vec<SourceLayer> = source_layers
         .iter()
@@ -142,6 +147,9 @@ fn convert_layers(
     checks: &[SourceLayer],
 ) -> Result<(Vec<OutputLayer>, Vec<LayerReport>)> {
     let source_layers = node.manifest.layers();
+    if let Some(fetch) = ctx.fetch_layers {
+        fetch(source_layers)?;
+    }
     let diff_ids = node.config.diff_ids();
     let chain = chain_ids(diff_ids);
     let mut lowers = Vec::new();

@@ -68,24 +68,41 @@ pub fn convert_layout(
         (Some(db), Some(site)) => Some((db.as_ref(), site as &dyn BlobSite)),
         _ => None,
     };
-    convert_layout_with(layout, plan, opts, events, with_db, warnings)
+    let supplied = Supplied {
+        dedup: with_db,
+        fetch_layers: None,
+        warnings,
+    };
+    convert_layout_with(layout, plan, opts, events, supplied)
 }
 
-/// [`convert_layout`] with the dedup database and store given (a registry run's), and the
-/// caller's warnings so far.
+/// Fetches source layers into the source layout before an image reads them.
+pub type FetchLayers<'a> = &'a (dyn Fn(&[Descriptor]) -> Result<()> + Sync);
+
+/// What a caller other than the layout path supplies (a registry run).
+pub struct Supplied<'a> {
+    /// The dedup database and store.
+    pub dedup: Option<(&'a dyn ConversionDb, &'a dyn BlobSite)>,
+    /// Source layers are fetched on demand, so an image reused whole needs none of them.
+    pub fetch_layers: Option<FetchLayers<'a>>,
+    /// The caller's warnings so far.
+    pub warnings: Vec<String>,
+}
+
+/// [`convert_layout`] with what `supplied` holds instead of the layout's own.
 pub fn convert_layout_with(
     layout: &Layout,
     plan: &Plan,
     opts: &Options,
     events: Option<&dyn Events>,
-    with_db: Option<(&dyn ConversionDb, &dyn BlobSite)>,
-    warnings: Vec<String>,
+    supplied: Supplied<'_>,
 ) -> Result<RunReport> {
     let mut report = RunReport {
         warnings: plan.graph.warnings.clone(),
         ..RunReport::default()
     };
-    report.warnings.extend(warnings);
+    report.warnings.extend(supplied.warnings);
+    let with_db = supplied.dedup;
     let config = runtime_config(opts);
     report.sandbox = Some(SandboxReport {
         memory_bytes: config.memory_limit_bytes as u64,
@@ -138,6 +155,7 @@ pub fn convert_layout_with(
             events,
             log: engine_log(&engine.info.name, opts.verbose),
             dedup: session.as_ref(),
+            fetch_layers: supplied.fetch_layers,
         };
         let t = convert_target(&ctx, target, &plan.graph, &images, first_n, opts)
             .with_context(|| format!("{} conversion failed", target.label()))?;

@@ -17,12 +17,14 @@ use super::transfer::{
     Closure, MountFrom, pull_blobs, pull_document, push_all, push_one_blob, push_tag,
 };
 use super::uploader::with_uploads;
-use crate::cli::{Options, Repository, Selector};
+use crate::cli::{Dedup, Options, Repository, Selector};
 use crate::dedup::{BlobSite, ConversionDb, Deferred};
 use crate::gojson::Descriptor;
 use crate::image::{self, BlobSource, node_kind};
 use crate::layout::{Layout, Verify};
-use crate::pipeline::{Events, RunReport, convert_layout, convert_layout_with};
+use crate::pipeline::{
+    Events, FetchLayers, RunReport, Supplied, convert_layout, convert_layout_with,
+};
 use crate::plan::Plan;
 use anyhow::{Context, Result};
 use std::collections::BTreeSet;
@@ -142,7 +144,12 @@ impl Run<'_> {
             .iter()
             .flat_map(|i| i.manifest.layers().iter().cloned())
             .collect();
-        pull_blobs(repo, &layers, staging).context("failed to pull the source layers")?;
+        // With a database, an image reused whole needs no source layer: they are pulled per
+        // image, when it is converted.
+        let on_demand = !opts.no_upload && !matches!(opts.dedup, Dedup::None);
+        if !on_demand {
+            pull_blobs(repo, &layers, staging).context("failed to pull the source layers")?;
+        }
         // What the source repository holds, for mounts into another repository of its host.
         let mut source_blobs: BTreeSet<String> = layers.iter().map(|l| l.digest.clone()).collect();
         source_blobs.extend(
@@ -168,8 +175,16 @@ impl Run<'_> {
             .as_ref()
             .map(|d| (d as &dyn ConversionDb, &site as &dyn BlobSite));
         // Layer blobs go up while later layers convert; documents and tags only after.
+        let fetch = |l: &[Descriptor]| {
+            pull_blobs(repo, l, staging).context("failed to pull the source layers")
+        };
+        let supplied = Supplied {
+            dedup: with_db,
+            fetch_layers: on_demand.then_some(&fetch as FetchLayers<'_>),
+            warnings: Vec::new(),
+        };
         let mut report = with_uploads(self.out_repo, staging, mount, events, |ev| {
-            convert_layout_with(staging, &plan, opts, Some(ev), with_db, Vec::new())
+            convert_layout_with(staging, &plan, opts, Some(ev), supplied)
         })?;
         self.push(&report, mount)?;
         // Rows only once the tags are pushed: a record never names unpublished content.
@@ -195,6 +210,10 @@ impl Run<'_> {
             if elsewhere {
                 let targets = external_targets(staging, &closure)?;
                 for_each(&targets, TRANSFER_JOBS, |d| {
+                    // A reused image's source layers were never pulled.
+                    if !staging.has_blob(&d.digest)? && !out_repo.has_blob(&d.digest)? {
+                        self.repo.pull_blob(&d.digest, None, staging)?;
+                    }
                     push_one_blob(out_repo, staging, d, mount)
                 })
                 .with_context(|| format!("failed to push the source layers of {}", t.tag))?;

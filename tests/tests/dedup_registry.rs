@@ -221,3 +221,51 @@ fn nothing_is_recorded_when_the_push_fails() {
     assert_eq!(dedup_counts(&again), (0, converted, 1), "{again:#}");
     assert_eq!(digest(&again), digest(&good));
 }
+
+#[test]
+fn a_lost_manifest_is_assembled_again_from_recorded_layers() {
+    let work = Work::new("dedup-registry-layers");
+    let Some((reg, proxy)) = start(&work) else {
+        return;
+    };
+    let db = work.path("dedup.db");
+    let w = work.path("w");
+    let (first, _) = convert(&proxy, "hello", &db, &w);
+    let (converted, _, _) = dedup_counts(&first);
+    assert!(converted >= 1, "{first:#}");
+
+    // The registry loses the converted manifest (and its tag), not its blobs.
+    let manifests = reg
+        .dir
+        .join("data/docker/registry/v2/repositories/hello/_manifests");
+    let hex = digest(&first).trim_start_matches("sha256:").to_string();
+    std::fs::remove_dir_all(manifests.join("revisions/sha256").join(hex)).unwrap();
+    std::fs::remove_dir_all(manifests.join("tags/obd")).unwrap();
+    assert_eq!(reg.tags("hello"), ["amd64"]);
+
+    let (second, requests) = convert(&proxy, "hello", &db, &w);
+    assert_eq!(dedup_counts(&second), (0, converted, 0), "{second:#}");
+    assert_eq!(digest(&second), digest(&first));
+    assert!(uploads(&requests).is_empty(), "{requests:#?}");
+    assert_eq!(reg.tags("hello"), ["amd64", "obd"]);
+}
+
+#[test]
+fn no_upload_does_not_use_the_database() {
+    let work = Work::new("dedup-registry-no-upload");
+    let Some((reg, proxy)) = start(&work) else {
+        return;
+    };
+    let db = work.path("dedup.db");
+    let mut a = args(&proxy, "hello", "obd", &db, &work.path("w"));
+    a.push("--no-upload".to_string());
+    let out = run(a);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("the dedup database is not used with --no-upload"),
+        "{stderr}"
+    );
+    assert!(!db.exists());
+    assert_eq!(reg.tags("hello"), ["amd64"]);
+}

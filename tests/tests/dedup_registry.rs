@@ -269,3 +269,40 @@ fn no_upload_does_not_use_the_database() {
     assert!(!db.exists());
     assert_eq!(reg.tags("hello"), ["amd64"]);
 }
+
+#[test]
+fn records_name_the_output_repository() {
+    let work = Work::new("dedup-registry-output-repo");
+    let Some((reg, proxy)) = start(&work) else {
+        return;
+    };
+    let db = work.path("dedup.db");
+    let to = |out: &str| {
+        let mut a = args(&proxy, "hello", "obd", &db, &work.path("w"));
+        a.extend([
+            "--output-repository".to_string(),
+            format!("{}/{out}", proxy.host()),
+        ]);
+        let before = proxy.requests().len();
+        let report: Value = serde_json::from_str(&ok(a)).unwrap();
+        (report, proxy.requests()[before..].to_vec())
+    };
+    let (first, _) = to("dst/a");
+    let (converted, _, _) = dedup_counts(&first);
+    assert!(converted >= 1, "{first:#}");
+    assert_eq!(reg.tags("dst/a"), ["obd"]);
+
+    // The record is of dst/a, not of the source repository: dst/b mounts from there.
+    let (second, requests) = to("dst/b");
+    assert_eq!(dedup_counts(&second), (0, converted, 1), "{second:#}");
+    assert_eq!(digest(&second), digest(&first));
+    assert!(uploads(&requests).is_empty(), "{requests:#?}");
+    assert!(
+        requests
+            .iter()
+            .any(|r| r.contains("mount=") && r.ends_with("&from=dst%2Fa")),
+        "{requests:#?}"
+    );
+    assert_eq!(reg.tags("dst/b"), ["obd"]);
+    assert_eq!(reg.tags("hello"), ["amd64"]);
+}

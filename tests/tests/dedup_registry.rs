@@ -16,7 +16,7 @@ use std::path::Path;
 /// Converts `host/repo:amd64` to tag `obd` with the database `db`; returns the `--json`
 /// report and the requests the proxy forwarded during the run.
 fn convert(proxy: &Proxy, repo: &str, db: &Path, work: &Path) -> (Value, Vec<String>) {
-    convert_to(proxy, repo, "obd", db, work)
+    convert_to(proxy, repo, "obd", db, work, &[])
 }
 
 fn args(proxy: &Proxy, repo: &str, tag: &str, db: &Path, work: &Path) -> Vec<String> {
@@ -49,9 +49,12 @@ fn convert_to(
     tag: &str,
     db: &Path,
     work: &Path,
+    extra: &[&str],
 ) -> (Value, Vec<String>) {
     let before = proxy.requests().len();
-    let out = ok(args(proxy, repo, tag, db, work));
+    let mut a = args(proxy, repo, tag, db, work);
+    a.extend(extra.iter().map(|e| e.to_string()));
+    let out = ok(a);
     let report: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
     (report, proxy.requests()[before..].to_vec())
 }
@@ -113,7 +116,7 @@ fn recorded_conversions_are_reused_in_the_same_and_another_repository() {
     assert_eq!(reg.tags("hello"), ["amd64", "obd"]);
 
     // Same repository: the recorded manifest is tagged again, nothing converted or uploaded.
-    let (second, requests) = convert(&proxy, "hello", &db, &w);
+    let (second, requests) = convert_to(&proxy, "hello", "obd", &db, &w, &["--dump-manifest"]);
     assert_eq!(dedup_counts(&second), (0, converted, 1), "{second:#}");
     assert_eq!(digest(&second), digest(&first));
     assert!(uploads(&requests).is_empty(), "{requests:#?}");
@@ -214,10 +217,10 @@ fn nothing_is_recorded_when_the_push_fails() {
     assert_eq!(reg.tags("hello"), ["amd64"]);
 
     // No row names the unpublished output: the next run converts every layer again.
-    let (good, _) = convert_to(&proxy, "hello", "good", &db, &w);
+    let (good, _) = convert_to(&proxy, "hello", "good", &db, &w, &[]);
     let (converted, reused, images) = dedup_counts(&good);
     assert!(converted >= 1 && reused == 0 && images == 0, "{good:#}");
-    let (again, _) = convert_to(&proxy, "hello", "good2", &db, &w);
+    let (again, _) = convert_to(&proxy, "hello", "good2", &db, &w, &[]);
     assert_eq!(dedup_counts(&again), (0, converted, 1), "{again:#}");
     assert_eq!(digest(&again), digest(&good));
 }

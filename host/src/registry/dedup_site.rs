@@ -73,6 +73,15 @@ impl BlobSite for RegistrySite<'_> {
             Ok(f) => {
                 // Kept in the staging layout: the push reads the documents it tags from there.
                 self.staging.put_document(&f.media_type, &f.bytes)?;
+                // Its config too (small): a reused image's report may dump it.
+                let config = serde_json::from_slice::<serde_json::Value>(&f.bytes)
+                    .ok()
+                    .and_then(|v| v["config"]["digest"].as_str().map(str::to_string));
+                if let Some(c) = config
+                    && repo.has_blob(&c)?
+                {
+                    self.stage(&repo, &c)?;
+                }
                 Ok(Fetched::Found(f.bytes))
             }
             Err(RegistryError::NotFound { .. }) => Ok(Fetched::Missing),

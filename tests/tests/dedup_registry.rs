@@ -309,3 +309,56 @@ fn records_name_the_output_repository() {
     assert_eq!(reg.tags("dst/b"), ["obd"]);
     assert_eq!(reg.tags("hello"), ["amd64"]);
 }
+
+#[test]
+fn a_multi_arch_index_in_both_formats_is_reused_whole() {
+    let work = Work::new("dedup-registry-multi");
+    let Some((reg, proxy)) = start(&work) else {
+        return;
+    };
+    let hw = hello_world().unwrap();
+    let src = format!("oci:{}:multi-arch", hw.display());
+    ok(["copy", "--plain", &src, &reg.repo("multi:latest")]);
+    let db = work.path("dedup.db");
+    let run_in = |repo: &str| {
+        let before = proxy.requests().len();
+        let out = ok([
+            "-r",
+            &format!("{}/{repo}", proxy.host()),
+            "--plain",
+            "-i",
+            "latest",
+            "--overlaybd",
+            "obd",
+            "--turboOCI",
+            "turbo",
+            "--vsize",
+            "1",
+            "--db-type",
+            "sqlite",
+            "--db-str",
+            &db.display().to_string(),
+            "-d",
+            &work.path("w").display().to_string(),
+            "--json",
+        ]);
+        let report: Value = serde_json::from_str(&out).unwrap();
+        (report, proxy.requests()[before..].to_vec())
+    };
+    let (first, _) = run_in("multi");
+    let images = first["targets"][0]["images"].as_array().unwrap().len() as u64;
+    assert!(images >= 2, "{first:#}");
+    let (second, requests) = run_in("multi");
+    for (a, b) in first["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(second["targets"].as_array().unwrap())
+    {
+        assert_eq!(b["dedup"]["layersConverted"], 0, "{second:#}");
+        assert_eq!(b["dedup"]["imagesReused"], images, "{second:#}");
+        assert_eq!(a["descriptor"]["digest"], b["descriptor"]["digest"]);
+    }
+    assert!(uploads(&requests).is_empty(), "{requests:#?}");
+    assert_eq!(reg.tags("multi"), ["latest", "obd", "turbo"]);
+}

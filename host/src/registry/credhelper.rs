@@ -22,9 +22,14 @@ pub fn get(name: &str, server: &str) -> Result<Option<Credentials>, RegistryErro
         .spawn()
         .map_err(|e| fail(e.to_string()))?;
     if let Some(mut stdin) = child.stdin.take() {
-        stdin
-            .write_all(server.as_bytes())
-            .map_err(|e| fail(e.to_string()))?;
+        // A helper that fails at once may exit before reading: its status and message say more
+        // than the broken pipe.
+        match stdin.write_all(server.as_bytes()) {
+            Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                return Err(fail(e.to_string()));
+            }
+            _ => {}
+        }
     }
     let out = child.wait_with_output().map_err(|e| fail(e.to_string()))?;
     if !out.status.success() {

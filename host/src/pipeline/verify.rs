@@ -176,17 +176,8 @@ fn check(layout: &Layout, layer: &SourceLayer) -> Result<()> {
     Ok(())
 }
 
-fn digest_of(mut r: impl Read) -> std::io::Result<String> {
-    let mut d = Sha256Digester::new();
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        match r.read(&mut buf) {
-            Ok(0) => return Ok(d.finish()),
-            Ok(n) => d.update(buf.get(..n).unwrap_or_default()),
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
+fn digest_of(r: impl Read) -> std::io::Result<String> {
+    super::store::digest_reader(r).map(|(digest, _)| digest)
 }
 
 /// Hashes what passes through.

@@ -5,6 +5,7 @@
 //! format libraries are written against:
 //!
 //! * [`SourceReader`]: the source layer as a `Read`, in 1 MiB host calls, reporting progress;
+//! * [`TarStream`]: its uncompressed tar, decoded by the host (`read-tar`);
 //! * [`LentLowers`] / [`LowerBlob`]: one `ReadAt` per lower layer, for its published blob and
 //!   for the source blob it was converted from;
 //! * [`ScratchFile`]: a `ReadAt + WriteAt` scratch file;
@@ -40,6 +41,7 @@ mod scratch;
 mod sink;
 mod source;
 mod stream;
+mod tar;
 
 pub use asset::AssetFile;
 pub use bindings::convertor::engine::host::{self, LogLevel};
@@ -54,6 +56,7 @@ pub use scratch::ScratchFile;
 pub use sink::SinkWriter;
 pub use source::SourceReader;
 pub use stream::ReadAtStream;
+pub use tar::TarStream;
 
 /// Bytes the source is read in per host call: crossing into the host costs about a
 /// microsecond, so 1 MiB makes that negligible.

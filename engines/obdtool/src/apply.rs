@@ -135,6 +135,7 @@ pub fn run(args: Args) -> Result<()> {
         let opts = NativeOptions {
             sparse: !args.disable_sparse,
             zfile: zopts,
+            codec: overlaybd::native::inline_codec,
             uuid: parse_uuid(args.uuid.as_deref())?,
             parent_uuid: parse_uuid(args.parent_uuid.as_deref())?,
         };

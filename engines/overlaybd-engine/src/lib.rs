@@ -2,14 +2,16 @@
 //! blocks it changes, as a committed LSMT in a ZFile in the `overlaybd.commit` tar).
 //!
 //! The conversion is `overlaybd::native::convert_native`; this crate only wires it to the
-//! host: options, the lower stack, scratch files, the sink and the descriptor.
+//! host: options, the lower stack, scratch files, the sink and the descriptor. The host does
+//! the codec work it can do on other threads: it decodes the source (`read-tar`) and
+//! compresses the ZFile's blocks (`block-compressor`).
 
 mod baselayer;
 
 use engine_guest::obd::{self, Flavour, ObdOptions};
 use engine_guest::{
     AssetFile, EngineError, EngineInfo, Guest, HostFaults, LayerParams, LentLowers, LogLevel,
-    LowerLayers, PublishedLayer, ScratchFile, SinkWriter, SourceLayer, SourceReader, host,
+    LowerLayers, PublishedLayer, ScratchFile, SinkWriter, SourceLayer, TarStream, host,
     with_lowers,
 };
 use overlaybd::annotations::NATIVE_VERSION;
@@ -54,6 +56,7 @@ fn convert(
     let native = NativeOptions {
         sparse: opts.sparse,
         zfile: opts.zfile,
+        codec: |algorithm| Box::new(obd::HostCodec::new(algorithm)),
         uuid: Some(obd::uuid(&params.chain_id)?),
         parent_uuid: params
             .parent_chain_id
@@ -76,8 +79,8 @@ fn convert(
         None => Base::Mkfs { vsize: opts.vsize },
     };
 
-    let tar = overlaybd::source::decompress(SourceReader::new(source, faults))
-        .map_err(|err| obd::convert_error(err, faults))?;
+    // The host decodes the tar on a thread of its own (checking its diff_id on the way).
+    let tar = TarStream::new(source);
     let data = ScratchFile::create(faults)?;
     let index = ScratchFile::create(faults)?;
     let mut sink = SinkWriter::create(SINK, faults)?;

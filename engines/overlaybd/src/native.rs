@@ -17,11 +17,20 @@ pub enum Base<L> {
     Lower(L),
 }
 
+/// Makes the block codec of a ZFile writer: inline by default, host threads in engines.
+pub type CodecFactory = fn(zfile::Algorithm) -> Box<dyn zfile::BlockCodec>;
+
+/// Compresses on the calling thread.
+pub fn inline_codec(algorithm: zfile::Algorithm) -> Box<dyn zfile::BlockCodec> {
+    Box::new(zfile::InlineCodec::new(algorithm))
+}
+
 #[derive(Debug, Clone)]
 pub struct NativeOptions {
     /// Sparse scratch data (the default) or upstream's append mode (`--disable-sparse`).
     pub sparse: bool,
     pub zfile: zfile::Options,
+    pub codec: CodecFactory,
     pub uuid: Option<Uuid>,
     pub parent_uuid: Option<Uuid>,
 }
@@ -31,6 +40,7 @@ impl Default for NativeOptions {
         Self {
             sparse: true,
             zfile: zfile::Options::default(),
+            codec: inline_codec,
             uuid: None,
             parent_uuid: None,
         }
@@ -95,7 +105,8 @@ where
     let (_, upper) = fs.into_inner()?.into_parts();
 
     let mut wrap = tarwrap::TarWrapWriter::new(out)?;
-    let mut z = zfile::ZFileWriter::new(wrap.inner_mut(), opts.zfile)?;
+    let codec = (opts.codec)(opts.zfile.algorithm);
+    let mut z = zfile::ZFileWriter::with_codec(wrap.inner_mut(), opts.zfile, codec)?;
     let commit = CommitOptions {
         uuid: opts.uuid,
         parent_uuid: opts.parent_uuid,

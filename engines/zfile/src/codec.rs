@@ -12,21 +12,39 @@ const ZSTD_MAGIC: [u8; 4] = [0x28, 0xB5, 0x2F, 0xFD];
 const ZSTD_MAX_WINDOW: u64 = 1 << 20;
 
 /// Compresses one block (never empty) and appends it to `out`.
+#[cfg(test)]
 pub(crate) fn compress(
     algorithm: Algorithm,
     data: &[u8],
     out: &mut Vec<u8>,
 ) -> Result<(), ZFileError> {
+    let raw = compress_raw(algorithm, data);
+    finish_block(algorithm, &raw, data.len() as u64, out)
+}
+
+/// What a [`BlockCodec`](crate::BlockCodec) makes of one block: a raw LZ4 block, or a zstd
+/// frame as ruzstd writes it (no content size).
+pub(crate) fn compress_raw(algorithm: Algorithm, data: &[u8]) -> Vec<u8> {
+    match algorithm {
+        Algorithm::Lz4 => lz4_flex::block::compress(data),
+        // Fastest is the strongest level ruzstd implements.
+        Algorithm::Zstd => compress_to_vec(data, CompressionLevel::Fastest),
+    }
+}
+
+/// Appends the stored form of a block `compress_raw` (or a codec elsewhere) compressed.
+pub(crate) fn finish_block(
+    algorithm: Algorithm,
+    raw: &[u8],
+    original_len: u64,
+    out: &mut Vec<u8>,
+) -> Result<(), ZFileError> {
     match algorithm {
         Algorithm::Lz4 => {
-            out.extend_from_slice(&lz4_flex::block::compress(data));
+            out.extend_from_slice(raw);
             Ok(())
         }
-        Algorithm::Zstd => {
-            // Fastest is the strongest level ruzstd implements.
-            let frame = compress_to_vec(data, CompressionLevel::Fastest);
-            with_content_size(&frame, data.len() as u64, out)
-        }
+        Algorithm::Zstd => with_content_size(raw, original_len, out),
     }
 }
 

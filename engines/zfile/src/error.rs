@@ -6,6 +6,8 @@ use crate::options::Algorithm;
 pub enum ZFileError {
     #[error("I/O error on the ZFile: {0}")]
     Io(#[from] std::io::Error),
+    #[error("the block codec failed: {0}")]
+    Codec(String),
     #[error("block size {block_size} is not one of 4096, 8192, 16384, 32768, 65536")]
     InvalidBlockSizeOption { block_size: u32 },
     #[error("the source of {size} bytes is too small to hold a ZFile header and trailer")]

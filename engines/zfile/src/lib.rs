@@ -4,6 +4,7 @@
 //! table of stored block lengths and a 512-byte trailer. The writer streams through
 //! `std::io::Write`; the reader serves the original bytes through `blockio::ReadAt`.
 
+mod batch;
 mod codec;
 mod crc;
 mod error;
@@ -12,6 +13,7 @@ mod options;
 mod reader;
 mod writer;
 
+pub use batch::{BlockCodec, CompressedBatch, InlineCodec};
 pub use crc::crc32c_raw;
 pub use error::ZFileError;
 pub use header::{

@@ -1,7 +1,9 @@
 //! Streaming ZFile builder (spec §2.6): header, blocks [+crc], jump table, trailer.
 
+use std::collections::VecDeque;
 use std::io::{self, Seek, SeekFrom, Write};
 
+use crate::batch::{BlockCodec, InlineCodec};
 use crate::codec;
 use crate::crc::crc32c_raw;
 use crate::error::ZFileError;
@@ -20,13 +22,22 @@ pub struct Summary {
     pub blocks: u64,
 }
 
+/// Uncompressed bytes handed to the codec at once (whole blocks): large enough that a host
+/// call per batch costs nothing, small enough to keep several in flight.
+const BATCH_BYTES: usize = 1 << 20;
+
 /// Compresses everything written to it into a ZFile starting at the inner writer's position.
 pub struct ZFileWriter<W: Write + Seek> {
     inner: W,
     options: Options,
+    codec: Box<dyn BlockCodec>,
     /// Position of the header in `inner` (1536 inside the tar wrapper).
     base: u64,
+    /// Bytes of the batch being filled.
     pending: Vec<u8>,
+    batch_bytes: usize,
+    /// Uncompressed length of each batch the codec holds, oldest first.
+    in_flight: VecDeque<usize>,
     scratch: Vec<u8>,
     entries: Vec<u32>,
     original_len: u64,
@@ -35,16 +46,36 @@ pub struct ZFileWriter<W: Write + Seek> {
 }
 
 impl<W: Write + Seek> ZFileWriter<W> {
-    /// Writes the provisional 0x13 header at the writer's current position.
-    pub fn new(mut inner: W, options: Options) -> Result<Self, ZFileError> {
+    /// Writes the provisional 0x13 header at the writer's current position; blocks are
+    /// compressed on the calling thread.
+    pub fn new(inner: W, options: Options) -> Result<Self, ZFileError> {
+        Self::with_codec(
+            inner,
+            options,
+            Box::new(InlineCodec::new(options.algorithm)),
+        )
+    }
+
+    /// Like [`new`](Self::new), with blocks compressed by `codec` (which must use
+    /// `options.algorithm`).
+    pub fn with_codec(
+        mut inner: W,
+        options: Options,
+        codec: Box<dyn BlockCodec>,
+    ) -> Result<Self, ZFileError> {
         options.validate()?;
         let base = inner.stream_position()?;
         let header = block_template(&options, FLAG_HEADER | FLAG_DATA | FLAG_DIGEST);
         inner.write_all(&header.encode())?;
+        let block_size = options.block_size as usize;
+        let batch_bytes = BATCH_BYTES.max(block_size) / block_size * block_size;
         Ok(ZFileWriter {
             inner,
+            codec,
             base,
-            pending: Vec::with_capacity(options.block_size as usize),
+            pending: Vec::with_capacity(batch_bytes),
+            batch_bytes,
+            in_flight: VecDeque::new(),
             scratch: Vec::new(),
             entries: Vec::new(),
             original_len: 0,
@@ -57,31 +88,72 @@ impl<W: Write + Seek> ZFileWriter<W> {
         &self.options
     }
 
-    fn flush_block(&mut self) -> Result<(), ZFileError> {
-        if self.pending.is_empty() {
+    /// Hands the pending bytes to the codec, writing out batches beyond its depth.
+    fn submit_batch(&mut self) -> Result<(), ZFileError> {
+        if !self.pending.is_empty() {
+            self.codec
+                .submit(&self.pending, self.options.block_size as usize)?;
+            self.in_flight.push_back(self.pending.len());
+            self.pending.clear();
+        }
+        while self.in_flight.len() > self.codec.depth() {
+            self.write_oldest()?;
+        }
+        Ok(())
+    }
+
+    /// Collects the oldest batch and writes its blocks, each with its CRC.
+    fn write_oldest(&mut self) -> Result<(), ZFileError> {
+        let Some(len) = self.in_flight.pop_front() else {
             return Ok(());
+        };
+        let batch = self.codec.collect()?;
+        let block_size = self.options.block_size as usize;
+        if batch.sizes.len() != len.div_ceil(block_size) {
+            return Err(ZFileError::Codec(format!(
+                "{} compressed blocks came back for {} blocks",
+                batch.sizes.len(),
+                len.div_ceil(block_size)
+            )));
         }
-        self.scratch.clear();
-        codec::compress(self.options.algorithm, &self.pending, &mut self.scratch)?;
-        if self.options.verify {
-            let crc = crc32c_raw(BLOCK_CRC_SEED, &self.scratch);
-            self.scratch.extend_from_slice(&crc.to_le_bytes());
+        let mut at = 0usize;
+        for (i, &size) in batch.sizes.iter().enumerate() {
+            let raw = at
+                .checked_add(size as usize)
+                .and_then(|end| batch.data.get(at..end))
+                .ok_or_else(|| ZFileError::Codec("block sizes exceed the batch".into()))?;
+            at += size as usize;
+            let original = block_size.min(len - i * block_size);
+            self.scratch.clear();
+            codec::finish_block(
+                self.options.algorithm,
+                raw,
+                original as u64,
+                &mut self.scratch,
+            )?;
+            if self.options.verify {
+                let crc = crc32c_raw(BLOCK_CRC_SEED, &self.scratch);
+                self.scratch.extend_from_slice(&crc.to_le_bytes());
+            }
+            // A 64 KiB block compresses to well under 4 GiB, so the entry always fits.
+            let entry = u32::try_from(self.scratch.len()).map_err(|_| {
+                io::Error::other("compressed block does not fit a jump-table entry")
+            })?;
+            self.inner.write_all(&self.scratch)?;
+            self.entries.push(entry);
+            self.written += u64::from(entry);
+            self.original_len += original as u64;
         }
-        // A 64 KiB block compresses to well under 4 GiB, so the entry always fits.
-        let entry = u32::try_from(self.scratch.len())
-            .map_err(|_| io::Error::other("compressed block does not fit a jump-table entry"))?;
-        self.inner.write_all(&self.scratch)?;
-        self.entries.push(entry);
-        self.written += u64::from(entry);
-        self.original_len += self.pending.len() as u64;
-        self.pending.clear();
         Ok(())
     }
 
     /// Writes the last partial block, the jump table, the trailer and (if asked) the final
     /// header, leaving the inner writer positioned after the trailer.
     pub fn finish(mut self) -> Result<(W, Summary), ZFileError> {
-        self.flush_block()?;
+        self.submit_batch()?;
+        while !self.in_flight.is_empty() {
+            self.write_oldest()?;
+        }
         let index_offset = self.written;
         let table: Vec<u8> = self.entries.iter().flat_map(|e| e.to_le_bytes()).collect();
         self.inner.write_all(&table)?;
@@ -137,13 +209,12 @@ fn block_template(options: &Options, flags: u32) -> HeaderBlock {
 impl<W: Write + Seek> Write for ZFileWriter<W> {
     fn write(&mut self, mut buf: &[u8]) -> io::Result<usize> {
         let total = buf.len();
-        let block_size = self.options.block_size as usize;
         while !buf.is_empty() {
-            let take = (block_size - self.pending.len()).min(buf.len());
+            let take = (self.batch_bytes - self.pending.len()).min(buf.len());
             self.pending.extend_from_slice(&buf[..take]);
             buf = &buf[take..];
-            if self.pending.len() == block_size {
-                self.flush_block()?;
+            if self.pending.len() == self.batch_bytes {
+                self.submit_batch()?;
             }
         }
         Ok(total)

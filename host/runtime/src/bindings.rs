@@ -13,5 +13,6 @@ wasmtime::component::bindgen!({
         "convertor:engine/host.sink": crate::resources::sink::SinkHandle,
         "convertor:engine/host.hasher": crate::resources::hasher::HostHasher,
         "convertor:engine/host.lower-blob": crate::resources::asset::Asset,
+        "convertor:engine/host.block-compressor": crate::resources::compressor::BlockCompressor,
     },
 });

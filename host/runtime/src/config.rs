@@ -19,6 +19,10 @@ pub struct RuntimeConfig {
     pub max_scratch_files: u32,
     /// Sinks one conversion may create.
     pub max_sinks: u32,
+    /// Block compressors one conversion may create.
+    pub max_compressors: u32,
+    /// Threads each block compressor runs.
+    pub codec_threads: usize,
     /// Live handles (hashers, sinks, scratch files, assets) an engine may hold at once; each
     /// costs host memory the guest's memory limit does not cover.
     pub max_handles: u32,
@@ -40,6 +44,8 @@ impl Default for RuntimeConfig {
             output_cap_min_bytes: 64 << 20,
             max_scratch_files: 16,
             max_sinks: 64,
+            max_compressors: 4,
+            codec_threads: std::thread::available_parallelism().map_or(2, |n| n.get().min(8)),
             max_handles: 4096,
             max_instances: 0,
             cache_dir: None,

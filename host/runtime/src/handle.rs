@@ -1,7 +1,6 @@
 //! A loaded engine and its two calls, `describe` and `convert_layer`.
 
 use std::collections::BTreeMap;
-use std::io::Read;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -15,7 +14,7 @@ use crate::cache::CacheOutcome;
 use crate::error::ConvertError;
 use crate::publish::{self, LayerResult};
 use crate::resources::lowers::{LowerLayers, LowerLayersRes};
-use crate::resources::source::SourceLayer;
+use crate::resources::source::{SourceLayer, SourceStreams};
 use crate::runtime::Shared;
 use crate::state::{HostState, LogFn, ProgressFn};
 
@@ -67,13 +66,14 @@ impl EngineHandle {
             .map_err(|err| self.classify(&mut store, err))
     }
 
-    /// Converts one layer. The engine reads `source` (published as `source_info`), sees `lowers`
+    /// Converts one layer. The engine reads `source` (published as `source_info`; a plain
+    /// reader of the blob, or [`SourceStreams`] with a tar stream of the caller's), sees `lowers`
     /// and the assets in `io`, and writes sinks in `io.work_dir`; the published blobs are left
     /// there for the caller.
     pub fn convert_layer(
         &self,
         params: &LayerParams,
-        source: impl Read + Send + 'static,
+        source: impl Into<SourceStreams>,
         source_info: LayerInfo,
         lowers: impl LowerLayers + 'static,
         io: &LayerIo,
@@ -89,7 +89,7 @@ impl EngineHandle {
 
         let table = &mut store.data_mut().table;
         let source = table
-            .push(SourceLayer::new(Box::new(source), source_info))
+            .push(SourceLayer::new(source.into(), source_info))
             .map_err(host_err)?;
         let lowers = table
             .push(LowerLayersRes::new(Box::new(lowers)))

@@ -11,6 +11,7 @@ mod abi;
 mod bindings;
 mod cache;
 mod config;
+pub mod decode;
 mod error;
 mod handle;
 mod publish;
@@ -26,7 +27,9 @@ pub use config::RuntimeConfig;
 pub use error::ConvertError;
 pub use handle::{EngineHandle, EngineIdentity, LayerIo};
 pub use publish::{LayerResult, PublishedLayer};
+pub use resources::compressor::MAX_PENDING as MAX_PENDING_BATCHES;
 pub use resources::lowers::{LowerLayers, NoLowers};
+pub use resources::source::{SourceStreams, TarOpener};
 pub use runtime::Runtime;
 pub use state::{LogFn, ProgressFn};
 

@@ -35,8 +35,16 @@ fn engine() -> &'static EngineHandle {
 }
 
 fn run(mode: &str, source: &[u8]) -> Result<LayerResult, ConvertError> {
+    run_in(mode, source, &tempfile::tempdir().unwrap())
+}
+
+/// Like `run`, with the published blobs left in `work`.
+fn run_in(
+    mode: &str,
+    source: &[u8],
+    work: &tempfile::TempDir,
+) -> Result<LayerResult, ConvertError> {
     let info = layer_info(TAR, source, sha256(source));
-    let work = tempfile::tempdir().unwrap();
     let io = LayerIo {
         work_dir: work.path().into(),
         ..LayerIo::default()
@@ -238,4 +246,66 @@ fn engine_sees_its_limits() {
             16 << 20
         )
     );
+}
+
+#[test]
+fn read_tar_decodes_gzip_and_zstd_and_passes_plain_tars() {
+    let tar = common::make_tar(300_000);
+    let gz = common::gzip(&tar);
+    let zst =
+        ruzstd::encoding::compress_to_vec(&tar[..], ruzstd::encoding::CompressionLevel::Fastest);
+    for blob in [&gz, &zst, &tar] {
+        let result = run("tar", blob).expect("read-tar");
+        assert_eq!(result.layers[0].digest, sha256(&tar));
+    }
+}
+
+#[test]
+fn read_tar_of_corrupt_gzip_is_an_error_naming_it() {
+    let mut gz = common::gzip(&common::make_tar(200_000));
+    let mid = gz.len() / 2;
+    gz[mid..mid + 64].fill(0xa5);
+    let err = run("tar", &gz).unwrap_err();
+    let msg = err.to_string();
+    assert!(matches!(err, ConvertError::Engine(_)), "{err:?}");
+    assert!(msg.contains("decompressing the source layer"), "{msg}");
+    assert_still_works();
+}
+
+#[test]
+fn block_compressor_returns_lz4_blocks_in_order() {
+    let tar = common::make_tar(5 << 20);
+    let work = tempfile::tempdir().unwrap();
+    let result = run_in("compress", &common::gzip(&tar), &work).expect("compress");
+    let out = std::fs::read(&result.layers[0].blob_path).unwrap();
+    let mut at = 0;
+    let mut back = Vec::new();
+    while at < out.len() {
+        let size = u32::from_le_bytes(out[at..at + 4].try_into().unwrap()) as usize;
+        let block = &out[at + 4..at + 4 + size];
+        at += 4 + size;
+        back.extend(lz4_flex::block::decompress(block, 4096).expect("an LZ4 block"));
+    }
+    assert_eq!(back.len(), tar.len());
+    assert!(back == tar, "blocks come back in submission order");
+}
+
+#[test]
+fn one_compressor_too_many_hits_the_resource_limit() {
+    let err = run("compressors", b"x").unwrap_err();
+    assert!(
+        err.to_string().contains("more than 4 block compressors"),
+        "{err}"
+    );
+    assert_still_works();
+}
+
+#[test]
+fn submitting_without_collecting_is_refused() {
+    let err = run("flood", b"x").unwrap_err();
+    assert!(
+        err.to_string().contains("collect before submitting more"),
+        "{err}"
+    );
+    assert_still_works();
 }

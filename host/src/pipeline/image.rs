@@ -12,6 +12,7 @@ use anyhow::{Result, bail};
 use engine_runtime::LogFn;
 use std::borrow::Cow;
 use std::path::Path;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
@@ -22,7 +23,7 @@ pub struct TargetCtx<'a> {
     pub source: &'a Layout,
     /// Where outputs are stored: the source layout, or a scratch one with `--no-upload`.
     pub store: &'a Layout,
-    pub verified: &'a VerifiedSources,
+    pub verified: &'a Arc<VerifiedSources>,
     pub work: &'a WorkDir,
     pub assemble: AssembleOptions,
     pub dump: bool,
@@ -84,6 +85,7 @@ fn convert_in(ctx: &TargetCtx<'_>, image_dir: &Path, node: &ImageNode) -> Result
         s.spawn(|| verified.check_ahead(source, &checks, &stop));
         let converted = convert_layers(ctx, image_dir, node, &platform, &checks);
         stop.store(true, Ordering::Relaxed);
+        verified.wake();
         converted
     })?;
     // A reused layer skips its source's check (its record was made from the same verified

@@ -11,7 +11,7 @@ use crate::gojson::{Annotations, Descriptor};
 use crate::image::MediaFamily;
 use anyhow::{Context, Result, anyhow, bail};
 use engine_runtime::wit::{self, LayerInfo, LayerParams};
-use engine_runtime::{LayerIo, ProgressFn, PublishedLayer};
+use engine_runtime::{LayerIo, ProgressFn, PublishedLayer, SourceStreams};
 use std::fs::File;
 use std::path::Path;
 use std::sync::Arc;
@@ -80,6 +80,7 @@ pub fn convert_layer(
     if let Some(d) = ctx.dedup
         && let Some(outputs) = d.find_layer(input.chain_id, &source_digests)?
     {
+        ctx.verified.release(&checked);
         for (i, o) in outputs.iter().enumerate() {
             let path = d.local_file(&o.descriptor.digest)?;
             let blob = Arc::new(
@@ -114,8 +115,22 @@ pub fn convert_layer(
         log: Some(ctx.log.clone()),
         progress,
     };
-    let source = File::open(&source_path)
+    let blob = File::open(&source_path)
         .with_context(|| format!("failed to open {}", source_path.display()))?;
+    let (verified, layer) = (ctx.verified.clone(), checked.clone());
+    let tar_progress = io.progress.clone();
+    let source = SourceStreams {
+        // The layer's check runs beside an engine reading the blob...
+        blob: Box::new(Released {
+            inner: blob,
+            release: Some(Box::new(move || verified.release(&layer))),
+        }),
+        // ...and is the stream of one reading the tar.
+        tar: Some({
+            let (verified, layer, path) = (ctx.verified.clone(), checked.clone(), source_path);
+            Box::new(move || verified.open_tar(path, layer, tar_progress))
+        }),
+    };
     let result = engine
         .handle
         .convert_layer(
@@ -128,6 +143,7 @@ pub fn convert_layer(
         .map_err(anyhow::Error::new)
         .with_context(|| format!("failed to convert layer {} ({})", input.index, desc.digest));
     // A bad source explains an engine failure better than the engine can.
+    ctx.verified.release(&checked);
     ctx.verified.wait(ctx.source, &checked)?;
     let result = result?;
     if result.layers.is_empty() {
@@ -236,4 +252,19 @@ pub fn substitute(annotations: &[(String, String)], digest: &str, size: u64) -> 
             )
         })
         .collect()
+}
+
+/// The source blob, telling the checks on its first read that the engine is reading it.
+struct Released {
+    inner: File,
+    release: Option<Box<dyn FnOnce() + Send>>,
+}
+
+impl std::io::Read for Released {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if let Some(release) = self.release.take() {
+            release();
+        }
+        self.inner.read(buf)
+    }
 }

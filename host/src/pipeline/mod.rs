@@ -124,7 +124,7 @@ pub fn convert_layout_with(
     };
     std::fs::create_dir_all(&work.root)
         .with_context(|| format!("failed to create work directory {}", work.root.display()))?;
-    let verified = verify::VerifiedSources::default();
+    let verified = std::sync::Arc::new(verify::VerifiedSources::default());
     let images = plan.graph.root.images();
     let mut first_n = 1;
     for (target, engine) in opts.targets.iter().zip(&engines) {

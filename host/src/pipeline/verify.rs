@@ -1,7 +1,9 @@
 //! Source layers checked before their conversion is accepted: the blob's digest and size, and
 //! the sha256 of its uncompressed tar against the config's diff_id (a wrong diff_id would give
-//! wrong chain ids). An image's layers are checked in order on a thread of their own, so the
-//! check of a layer (and of the ones after it) runs while an engine converts it.
+//! wrong chain ids). An image's layers are checked in order on a thread of their own, each as
+//! soon as its conversion starts reading the blob, so checking runs beside the engine. An
+//! engine that reads the tar (`read-tar`) gets it from the check itself: one pass decodes,
+//! hashes and feeds the engine (see [`VerifiedSources::open_tar`]).
 
 use crate::gojson::Descriptor;
 use crate::image::{
@@ -9,12 +11,14 @@ use crate::image::{
 };
 use crate::layout::Layout;
 use anyhow::{Context, Result, bail};
-use std::collections::HashMap;
+use engine_runtime::ProgressFn;
+use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io::Read;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Condvar, Mutex, MutexGuard};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 /// A source layer as its image describes it.
 #[derive(Clone)]
@@ -29,47 +33,123 @@ enum State {
     Bad(String),
 }
 
+type Key = (String, String);
+
+#[derive(Default)]
+struct Inner {
+    states: HashMap<Key, State>,
+    /// Layers whose conversion started reading the blob or ended: `check_ahead` may take them.
+    released: HashSet<Key>,
+}
+
 /// Outcomes of the checks of one run, keyed by (digest, diff_id): TurboOCI reads the blobs
 /// native just read, and images of an index share layers.
 #[derive(Default)]
 pub struct VerifiedSources {
-    states: Mutex<HashMap<(String, String), State>>,
+    inner: Mutex<Inner>,
     changed: Condvar,
 }
 
+/// Chunks of tar in flight from the check to the engine.
+const TAR_CHUNKS: usize = 4;
+const TAR_CHUNK: usize = 1 << 20;
+
 impl VerifiedSources {
-    /// Checks `layers` in order, skipping those already checked or being checked, until
-    /// `stop` is set. Runs on a thread of its own while the image converts.
+    /// Checks `layers` in order, each once its conversion has begun reading the blob or has
+    /// ended, skipping those already checked or being checked (a `read-tar` check), until
+    /// `stop` is set (then call [`wake`](Self::wake)). Runs on a thread of its own while the
+    /// image converts.
     pub fn check_ahead(&self, layout: &Layout, layers: &[SourceLayer], stop: &AtomicBool) {
         for layer in layers {
+            let key = key(layer);
+            let mut inner = self.lock();
+            while !inner.released.contains(&key)
+                && !inner.states.contains_key(&key)
+                && !stop.load(Ordering::Relaxed)
+            {
+                inner = match self.changed.wait(inner) {
+                    Ok(i) => i,
+                    Err(p) => p.into_inner(),
+                };
+            }
+            drop(inner);
             if stop.load(Ordering::Relaxed) {
                 return;
             }
             if self.claim(layer) {
-                self.settle(layer, check(layout, layer));
+                self.settle(layer, check(layout, layer, &mut |_| {}));
             }
         }
+    }
+
+    /// Lets `check_ahead` take `layer`: its conversion reads the blob, or will not read it.
+    pub fn release(&self, layer: &SourceLayer) {
+        self.lock().released.insert(key(layer));
+        self.changed.notify_all();
+    }
+
+    /// Wakes `check_ahead` to see its stop flag.
+    pub fn wake(&self) {
+        let _inner = self.lock();
+        self.changed.notify_all();
+    }
+
+    /// The uncompressed tar of `layer` for an engine's `read-tar`, decoded on a thread of its
+    /// own. When nobody checks the layer yet, that thread is its check: the engine gets the
+    /// bytes the diff_id is computed over, and the blob is read and inflated once. A decoding
+    /// failure reaches the engine as an error; an engine that stops reading early does not
+    /// stop the check.
+    pub fn open_tar(
+        self: &Arc<Self>,
+        path: PathBuf,
+        layer: SourceLayer,
+        progress: Option<ProgressFn>,
+    ) -> std::io::Result<Box<dyn Read + Send>> {
+        let claimed = self.claim(&layer);
+        let (tx, rx) = sync_channel(TAR_CHUNKS);
+        let me = self.clone();
+        std::thread::Builder::new()
+            .name("source-tar".into())
+            .spawn(move || {
+                let mut tee = Tee { tx: Some(tx) };
+                if claimed {
+                    let outcome = check_path(&path, &layer, progress, &mut |chunk| {
+                        tee.send(chunk);
+                    });
+                    if let Err(e) = &outcome {
+                        tee.fail(format!("{e:#}"));
+                    }
+                    me.settle(&layer, outcome);
+                } else if let Err(e) = decode_path(&path, &layer, progress, &mut tee) {
+                    tee.fail(format!("{e:#}"));
+                }
+            })?;
+        Ok(Box::new(ChunkReader {
+            rx,
+            chunk: Chunk::default(),
+            pos: 0,
+        }))
     }
 
     /// Waits for the check of `layer` (running it here when nobody has claimed it) and
     /// returns its outcome.
     pub fn wait(&self, layout: &Layout, layer: &SourceLayer) -> Result<()> {
         let key = key(layer);
-        let mut states = self.lock();
+        let mut inner = self.lock();
         loop {
-            match states.get(&key) {
+            match inner.states.get(&key) {
                 Some(State::Good) => return Ok(()),
                 Some(State::Bad(why)) => bail!("{why}"),
                 Some(State::Checking) => {
-                    states = match self.changed.wait(states) {
+                    inner = match self.changed.wait(inner) {
                         Ok(s) => s,
                         Err(p) => p.into_inner(),
                     }
                 }
                 None => {
-                    states.insert(key.clone(), State::Checking);
-                    drop(states);
-                    let outcome = check(layout, layer);
+                    inner.states.insert(key.clone(), State::Checking);
+                    drop(inner);
+                    let outcome = check(layout, layer, &mut |_| {});
                     let failed = outcome.as_ref().err().map(|e| format!("{e:#}"));
                     self.settle(layer, outcome);
                     return match failed {
@@ -90,18 +170,20 @@ impl VerifiedSources {
         Ok(path)
     }
 
-    fn lock(&self) -> MutexGuard<'_, HashMap<(String, String), State>> {
-        self.states.lock().unwrap_or_else(|p| p.into_inner())
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Marks `layer` as being checked by the caller; false when someone else has it.
     fn claim(&self, layer: &SourceLayer) -> bool {
-        let mut states = self.lock();
+        let mut inner = self.lock();
         let key = key(layer);
-        if states.contains_key(&key) {
+        if inner.states.contains_key(&key) {
             return false;
         }
-        states.insert(key, State::Checking);
+        inner.states.insert(key, State::Checking);
+        drop(inner);
+        self.changed.notify_all();
         true
     }
 
@@ -110,40 +192,60 @@ impl VerifiedSources {
             Ok(()) => State::Good,
             Err(e) => State::Bad(format!("{e:#}")),
         };
-        self.lock().insert(key(layer), state);
+        self.lock().states.insert(key(layer), state);
         self.changed.notify_all();
     }
 }
 
-fn key(layer: &SourceLayer) -> (String, String) {
+fn key(layer: &SourceLayer) -> Key {
     (layer.desc.digest.clone(), layer.diff_id.clone())
 }
 
-/// Reads the blob once: its digest and size, and the digest of the tar inside it.
-fn check(layout: &Layout, layer: &SourceLayer) -> Result<()> {
+/// Reads the blob once: its digest and size, and the digest of the tar inside it, handing
+/// the tar to `tee` as it goes.
+fn check(layout: &Layout, layer: &SourceLayer, tee: &mut dyn FnMut(&Chunk)) -> Result<()> {
+    check_path(&layout.blob_path(&layer.desc.digest)?, layer, None, tee)
+}
+
+fn check_path(
+    path: &Path,
+    layer: &SourceLayer,
+    progress: Option<ProgressFn>,
+    tee: &mut dyn FnMut(&Chunk),
+) -> Result<()> {
     let desc = &layer.desc;
-    let path = layout.blob_path(&desc.digest)?;
-    let file = File::open(&path)
+    let file = File::open(path)
         .with_context(|| format!("layer blob {} is missing from the layout", desc.digest))?;
-    let mut blob = Hashing {
-        inner: file,
-        digest: Sha256Digester::new(),
-    };
+    // Both digests are computed on threads of their own: this one inflates, which is the
+    // long pole of a conversion whose engine reads the tar.
+    let mut blob = std::io::BufReader::with_capacity(
+        TAR_CHUNK,
+        Hashing {
+            inner: file,
+            digest: BackgroundDigest::spawn().context("failed to start a digest thread")?,
+            len: 0,
+            progress,
+        },
+    );
     let tar_digest = match desc.media_type.as_str() {
         OCI_LAYER_GZIP | DOCKER_LAYER_GZIP => {
-            digest_of(flate2::read::MultiGzDecoder::new(&mut blob)).map(Some)
+            digest_of(flate2::bufread::MultiGzDecoder::new(&mut blob), tee).map(Some)
         }
         OCI_LAYER_ZSTD => match ruzstd::decoding::StreamingDecoder::new(&mut blob) {
-            Ok(d) => digest_of(d).map(Some),
+            Ok(d) => digest_of(d, tee).map(Some),
             Err(e) => Err(std::io::Error::other(e.to_string())),
         },
-        OCI_LAYER | DOCKER_LAYER => digest_of(&mut blob).map(Some),
-        // Media types no engine unpacks here (the engine refuses them): bytes only.
-        _ => digest_of(&mut blob).map(|_| None),
+        OCI_LAYER | DOCKER_LAYER => digest_of(&mut blob, tee).map(Some),
+        // Other media types an engine accepts: decoded as told by their magic bytes, without a
+        // diff_id to compare (the blob's digest is still checked).
+        _ => match engine_runtime::decode::decoded(&mut blob) {
+            Ok(d) => digest_of(d, tee).map(|_| None),
+            Err(e) => Err(e),
+        },
     };
     // Trailing bytes after the compressed stream still belong to the blob's digest.
     let drained = std::io::copy(&mut blob, &mut std::io::sink());
-    let (digest, size) = (blob.digest.clone().finish(), blob.digest.len());
+    let (digest, size) = blob.into_inner().digest.finish();
     if digest != desc.digest {
         bail!(
             "layer blob {} is corrupt: its content hashes to {digest}",
@@ -176,20 +278,204 @@ fn check(layout: &Layout, layer: &SourceLayer) -> Result<()> {
     Ok(())
 }
 
-fn digest_of(r: impl Read) -> std::io::Result<String> {
-    super::store::digest_reader(r).map(|(digest, _)| digest)
+/// sha256 of everything `r` yields, passed on to `tee` chunk by chunk.
+fn digest_of(mut r: impl Read, tee: &mut dyn FnMut(&Chunk)) -> std::io::Result<String> {
+    let mut digester = BackgroundDigest::spawn()?;
+    loop {
+        let mut buf = vec![0u8; TAR_CHUNK];
+        let mut filled = 0;
+        // Whole chunks: fewer sends, and the engine's 1 MiB reads take one chunk each.
+        while filled < buf.len() {
+            match r.read(&mut buf[filled..]) {
+                Ok(0) => break,
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        if filled == 0 {
+            return Ok(digester.finish().0);
+        }
+        buf.truncate(filled);
+        let chunk = Arc::new(buf);
+        digester.update(chunk.clone());
+        tee(&chunk);
+    }
 }
 
-/// Hashes what passes through.
+/// A shared piece of a stream: the engine and a digest thread read the same bytes.
+type Chunk = Arc<Vec<u8>>;
+
+/// sha256 on a thread of its own, fed chunk by chunk.
+struct BackgroundDigest {
+    tx: Option<SyncSender<Chunk>>,
+    thread: Option<std::thread::JoinHandle<(String, u64)>>,
+}
+
+impl BackgroundDigest {
+    fn spawn() -> std::io::Result<Self> {
+        let (tx, rx) = sync_channel::<Chunk>(TAR_CHUNKS);
+        let thread = std::thread::Builder::new()
+            .name("source-digest".into())
+            .spawn(move || {
+                let mut d = Sha256Digester::new();
+                for chunk in rx {
+                    d.update(&chunk);
+                }
+                let len = d.len();
+                (d.finish(), len)
+            })?;
+        Ok(Self {
+            tx: Some(tx),
+            thread: Some(thread),
+        })
+    }
+
+    fn update(&mut self, chunk: Chunk) {
+        if let Some(tx) = &self.tx {
+            let _ = tx.send(chunk);
+        }
+    }
+
+    /// The digest and length of everything given.
+    fn finish(mut self) -> (String, u64) {
+        self.tx = None;
+        self.thread
+            .take()
+            .and_then(|t| t.join().ok())
+            .unwrap_or_default()
+    }
+}
+
+/// The tar of a layer someone else checks, for an engine that reads it too.
+fn decode_path(
+    path: &Path,
+    layer: &SourceLayer,
+    progress: Option<ProgressFn>,
+    tee: &mut Tee,
+) -> Result<()> {
+    let file = File::open(path).with_context(|| {
+        format!(
+            "layer blob {} is missing from the layout",
+            layer.desc.digest
+        )
+    })?;
+    let counted = Counting {
+        inner: file,
+        done: 0,
+        progress,
+    };
+    let mut tar = engine_runtime::decode::decoded(counted)?;
+    loop {
+        let mut buf = vec![0u8; TAR_CHUNK];
+        match tar.read(&mut buf) {
+            Ok(0) => return Ok(()),
+            Ok(n) => {
+                buf.truncate(n);
+                if !tee.send(&Arc::new(buf)) {
+                    return Ok(());
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                return Err(e).with_context(|| {
+                    format!("layer blob {} does not decompress", layer.desc.digest)
+                });
+            }
+        }
+    }
+}
+
+/// The sending end of a `read-tar` stream; once the engine hangs up, chunks are dropped.
+struct Tee {
+    tx: Option<SyncSender<std::io::Result<Chunk>>>,
+}
+
+impl Tee {
+    /// Passes a chunk on; false once nobody reads.
+    fn send(&mut self, chunk: &Chunk) -> bool {
+        if let Some(tx) = &self.tx
+            && tx.send(Ok(chunk.clone())).is_err()
+        {
+            self.tx = None;
+        }
+        self.tx.is_some()
+    }
+
+    fn fail(&mut self, why: String) {
+        if let Some(tx) = self.tx.take() {
+            let _ = tx.send(Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                why,
+            )));
+        }
+    }
+}
+
+/// The receiving end: the chunks as one stream, ending when the sender is done.
+struct ChunkReader {
+    rx: Receiver<std::io::Result<Chunk>>,
+    chunk: Chunk,
+    pos: usize,
+}
+
+impl Read for ChunkReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.pos >= self.chunk.len() {
+            match self.rx.recv() {
+                Ok(Ok(chunk)) => {
+                    self.chunk = chunk;
+                    self.pos = 0;
+                }
+                Ok(Err(e)) => return Err(e),
+                Err(_) => return Ok(0),
+            }
+        }
+        let rest = self.chunk.get(self.pos..).unwrap_or_default();
+        let n = rest.len().min(buf.len());
+        buf[..n].copy_from_slice(&rest[..n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
+/// Counts the blob bytes read, for progress.
+struct Counting<R> {
+    inner: R,
+    done: u64,
+    progress: Option<ProgressFn>,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.done += n as u64;
+        if let Some(p) = &self.progress {
+            p(self.done);
+        }
+        Ok(n)
+    }
+}
+
+/// Hashes what passes through, reporting the bytes read so far.
 struct Hashing<R> {
     inner: R,
-    digest: Sha256Digester,
+    digest: BackgroundDigest,
+    len: u64,
+    progress: Option<ProgressFn>,
 }
 
 impl<R: Read> Read for Hashing<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.digest.update(buf.get(..n).unwrap_or_default());
+        if n > 0 {
+            self.digest
+                .update(Arc::new(buf.get(..n).unwrap_or_default().to_vec()));
+            self.len += n as u64;
+            if let Some(p) = &self.progress {
+                p(self.len);
+            }
+        }
         Ok(n)
     }
 }

@@ -1,11 +1,13 @@
 //! Glue the overlaybd-family engines share (feature `overlaybd`): options, descriptors, the
 //! lower stack and the mapping of library errors onto `engine-error`.
 
+mod codec;
 mod descriptor;
 mod errors;
 mod options;
 mod stack;
 
+pub use codec::HostCodec;
 pub use descriptor::{
     DIGEST_PLACEHOLDER, SIZE_PLACEHOLDER, blob_annotations, is_docker_type, layer_media_type,
     tar_types,

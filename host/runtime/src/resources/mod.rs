@@ -1,6 +1,7 @@
 //! Host resources and free functions of the `convertor:engine/host` interface.
 
 pub mod asset;
+pub mod compressor;
 pub mod hasher;
 pub mod lowers;
 pub mod scratch;

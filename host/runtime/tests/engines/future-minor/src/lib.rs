@@ -1,4 +1,4 @@
-//! Built for `convertor:engine@1.2.0`: the host must refuse it before running anything.
+//! Built for `convertor:engine@1.3.0`: the host must refuse it before running anything.
 
 wit_bindgen::generate!({
     path: "wit",
@@ -10,7 +10,7 @@ struct Unsupported;
 impl Guest for Unsupported {
     fn describe() -> String {
         convertor::engine::host::log_line("describe ran");
-        "engine for convertor:engine@1.2.0".into()
+        "engine for convertor:engine@1.3.0".into()
     }
 }
 

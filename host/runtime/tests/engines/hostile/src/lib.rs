@@ -2,7 +2,10 @@
 //!
 //! `mode` option: `ok` (copies the source to a sink), `loop`, `memory`, `output`, `trap`,
 //! `bad-descriptor`, `clock` (reports what time and randomness it sees), `limits` (reports what
-//! `host.limits` says, new in convertor:engine@1.1.0).
+//! `host.limits` says, new in convertor:engine@1.1.0); since 1.2.0: `tar` (copies `read-tar`),
+//! `compress` (LZ4 blocks of 4 KiB of the tar through a `block-compressor`, each written as
+//! a u32 LE length and the block), `compressors` (one compressor too many), `flood` (submits
+//! without collecting).
 
 #![allow(clippy::too_many_arguments)] // in the generated bindings
 
@@ -31,7 +34,7 @@ impl Guest for Hostile {
             options: vec![OptionSpec {
                 name: "mode".into(),
                 description: "the misbehaviour: ok, loop, memory, output, trap, bad-descriptor, \
-                              clock, scratch, limits"
+                              clock, scratch, limits, tar, compress, compressors, flood"
                     .into(),
                 default_value: "ok".into(),
                 affects_output: true,
@@ -106,6 +109,56 @@ impl Guest for Hostile {
                     l.memory_bytes, l.deadline_ms, l.output_cap_bytes, l.max_read
                 );
                 sink.append(text.as_bytes()).map_err(EngineError::Io)?;
+            }
+            "tar" => loop {
+                let data = source.read_tar(1 << 20).map_err(EngineError::InvalidInput)?;
+                if data.is_empty() {
+                    break;
+                }
+                sink.append(&data).map_err(EngineError::Io)?;
+            },
+            "compress" => {
+                let c = host::BlockCompressor::new(host::Codec::Lz4Block);
+                let mut queued = 0;
+                loop {
+                    let data = source.read_tar(1 << 20).map_err(EngineError::InvalidInput)?;
+                    if !data.is_empty() {
+                        c.submit(&data, 4096).map_err(EngineError::Io)?;
+                        queued += 1;
+                    }
+                    // Keep three batches in flight, then drain at the end.
+                    while queued > 3 || (data.is_empty() && queued > 0) {
+                        let batch = c.collect().map_err(EngineError::Io)?.ok_or_else(|| {
+                            EngineError::Internal("a queued batch is missing".into())
+                        })?;
+                        queued -= 1;
+                        let mut at = 0usize;
+                        for size in batch.sizes {
+                            let block = &batch.data[at..at + size as usize];
+                            at += size as usize;
+                            sink.append(&size.to_le_bytes()).map_err(EngineError::Io)?;
+                            sink.append(block).map_err(EngineError::Io)?;
+                        }
+                    }
+                    if data.is_empty() {
+                        break;
+                    }
+                }
+                if c.collect().map_err(EngineError::Io)?.is_some() {
+                    return Err(EngineError::Internal("a batch too many came back".into()));
+                }
+            }
+            "compressors" => {
+                let all: Vec<_> = (0..5)
+                    .map(|_| host::BlockCompressor::new(host::Codec::ZstdFrame))
+                    .collect();
+                black_box(&all);
+            }
+            "flood" => {
+                let c = host::BlockCompressor::new(host::Codec::Lz4Block);
+                for _ in 0..9 {
+                    c.submit(&[1u8; 4096], 4096).map_err(EngineError::Io)?;
+                }
             }
             "clock" => {
                 let now = std::time::SystemTime::now()

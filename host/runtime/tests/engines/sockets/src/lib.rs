@@ -8,7 +8,7 @@ wit_bindgen::generate!({
     inline: "
         package test:sockets;
         world engine {
-            include convertor:engine/engine@1.1.0;
+            include convertor:engine/engine@1.2.0;
             import wasi:sockets/instance-network@0.3.0;
         }
     ",

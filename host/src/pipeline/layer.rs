@@ -80,7 +80,7 @@ pub fn convert_layer(
     if let Some(d) = ctx.dedup
         && let Some(outputs) = d.find_layer(input.chain_id, &source_digests)?
     {
-        ctx.verified.release(&checked);
+        ctx.verified.ended(&checked);
         for (i, o) in outputs.iter().enumerate() {
             let path = d.local_file(&o.descriptor.digest)?;
             let blob = Arc::new(
@@ -143,7 +143,7 @@ pub fn convert_layer(
         .map_err(anyhow::Error::new)
         .with_context(|| format!("failed to convert layer {} ({})", input.index, desc.digest));
     // A bad source explains an engine failure better than the engine can.
-    ctx.verified.release(&checked);
+    ctx.verified.ended(&checked);
     ctx.verified.wait(ctx.source, &checked)?;
     let result = result?;
     if result.layers.is_empty() {

@@ -12,6 +12,7 @@ mod layer;
 mod locate;
 mod lowers;
 mod report;
+mod spool;
 mod store;
 mod verify;
 mod workdir;
@@ -124,7 +125,7 @@ pub fn convert_layout_with(
     };
     std::fs::create_dir_all(&work.root)
         .with_context(|| format!("failed to create work directory {}", work.root.display()))?;
-    let verified = std::sync::Arc::new(verify::VerifiedSources::default());
+    let verified = std::sync::Arc::new(verify::VerifiedSources::new(work.root.clone()));
     let images = plan.graph.root.images();
     let mut first_n = 1;
     for (target, engine) in opts.targets.iter().zip(&engines) {

@@ -3,7 +3,9 @@
 //! wrong chain ids). An image's layers are checked in order on a thread of their own, each as
 //! soon as its conversion starts reading the blob, so checking runs beside the engine. An
 //! engine that reads the tar (`read-tar`) gets it from the check itself: one pass decodes,
-//! hashes and feeds the engine (see [`VerifiedSources::open_tar`]).
+//! hashes and feeds the engine (see [`VerifiedSources::open_tar`]); once it has, the check of
+//! each next layer starts as soon as the previous one is decoded and spools its tar for the
+//! engine, so inflating a layer overlaps the commit of the one below.
 
 use crate::gojson::Descriptor;
 use crate::image::{
@@ -19,6 +21,8 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+
+use super::spool::Spool;
 
 /// A source layer as its image describes it.
 #[derive(Clone)]
@@ -40,6 +44,10 @@ struct Inner {
     states: HashMap<Key, State>,
     /// Layers whose conversion started reading the blob or ended: `check_ahead` may take them.
     released: HashSet<Key>,
+    /// Layers an engine read the tar of.
+    tapped: HashSet<Key>,
+    /// Tars decoded ahead by `check_ahead`, until their conversion ends.
+    spools: HashMap<Key, Arc<Spool>>,
 }
 
 /// Outcomes of the checks of one run, keyed by (digest, diff_id): TurboOCI reads the blobs
@@ -48,38 +56,84 @@ struct Inner {
 pub struct VerifiedSources {
     inner: Mutex<Inner>,
     changed: Condvar,
+    /// Where tars are spooled ahead; none turns spooling off.
+    spool_dir: Option<PathBuf>,
 }
 
-/// Chunks of tar in flight from the check to the engine.
+/// Chunks of tar in flight from the check to the engine (and to each digest thread).
 const TAR_CHUNKS: usize = 4;
 const TAR_CHUNK: usize = 1 << 20;
 
 impl VerifiedSources {
-    /// Checks `layers` in order, each once its conversion has begun reading the blob or has
-    /// ended, skipping those already checked or being checked (a `read-tar` check), until
-    /// `stop` is set (then call [`wake`](Self::wake)). Runs on a thread of its own while the
-    /// image converts.
+    /// Checks of a run whose tars may be spooled ahead into files in `spool_dir`.
+    pub fn new(spool_dir: PathBuf) -> Self {
+        VerifiedSources {
+            spool_dir: Some(spool_dir),
+            ..VerifiedSources::default()
+        }
+    }
+
+    /// Checks `layers` in order, skipping those already checked or being checked (a
+    /// `read-tar` check), until `stop` is set (then call [`wake`](Self::wake)). A layer is
+    /// taken once its conversion has begun reading the blob or has ended, or, when the engine
+    /// read the tar of the layer below, as soon as that tar is decoded: then its tar is
+    /// spooled for the engine. Runs on a thread of its own while the image converts.
     pub fn check_ahead(&self, layout: &Layout, layers: &[SourceLayer], stop: &AtomicBool) {
+        let mut below: Option<Key> = None;
         for layer in layers {
             let key = key(layer);
             let mut inner = self.lock();
-            while !inner.released.contains(&key)
-                && !inner.states.contains_key(&key)
-                && !stop.load(Ordering::Relaxed)
-            {
+            let spool_it = loop {
+                if stop.load(Ordering::Relaxed) {
+                    return;
+                }
+                if inner.released.contains(&key) || inner.states.contains_key(&key) {
+                    break false;
+                }
+                let below_decoded = below.as_ref().is_some_and(|b| {
+                    inner.tapped.contains(b)
+                        && matches!(inner.states.get(b), Some(State::Good | State::Bad(_)))
+                });
+                if below_decoded && self.spool_dir.is_some() {
+                    break true;
+                }
                 inner = match self.changed.wait(inner) {
                     Ok(i) => i,
                     Err(p) => p.into_inner(),
                 };
-            }
+            };
             drop(inner);
-            if stop.load(Ordering::Relaxed) {
-                return;
-            }
-            if self.claim(layer) {
+            below = Some(key);
+            if spool_it && let Some(spool) = self.claim_spooled(layer) {
+                let noted = spool.clone();
+                let progress: ProgressFn = Arc::new(move |done| noted.blob_done(done));
+                let outcome = layout.blob_path(&layer.desc.digest).and_then(|path| {
+                    check_path(&path, layer, Some(progress), &mut |chunk| {
+                        spool.write(chunk);
+                    })
+                });
+                spool.finish(outcome.as_ref().map(|_| ()).map_err(|e| format!("{e:#}")));
+                self.settle(layer, outcome);
+            } else if self.claim(layer) {
                 self.settle(layer, check(layout, layer, &mut |_| {}));
             }
         }
+    }
+
+    /// Claims `layer` with a fresh spool for its tar; none when it is claimed already or no
+    /// spool can be made (the check then runs when the conversion reads).
+    fn claim_spooled(&self, layer: &SourceLayer) -> Option<Arc<Spool>> {
+        let spool = Spool::create(self.spool_dir.as_ref()?).ok()?;
+        let mut inner = self.lock();
+        let key = key(layer);
+        if inner.states.contains_key(&key) {
+            return None;
+        }
+        inner.states.insert(key.clone(), State::Checking);
+        inner.spools.insert(key, spool.clone());
+        drop(inner);
+        self.changed.notify_all();
+        Some(spool)
     }
 
     /// Lets `check_ahead` take `layer`: its conversion reads the blob, or will not read it.
@@ -88,9 +142,24 @@ impl VerifiedSources {
         self.changed.notify_all();
     }
 
-    /// Wakes `check_ahead` to see its stop flag.
+    /// The conversion of `layer` is over: a spool nobody read stops being written.
+    pub fn ended(&self, layer: &SourceLayer) {
+        let mut inner = self.lock();
+        let key = key(layer);
+        if let Some(spool) = inner.spools.remove(&key) {
+            spool.abandon();
+        }
+        inner.released.insert(key);
+        drop(inner);
+        self.changed.notify_all();
+    }
+
+    /// Wakes `check_ahead` to see its stop flag; spools stop being written.
     pub fn wake(&self) {
-        let _inner = self.lock();
+        let mut inner = self.lock();
+        for (_, spool) in inner.spools.drain() {
+            spool.abandon();
+        }
         self.changed.notify_all();
     }
 
@@ -105,7 +174,18 @@ impl VerifiedSources {
         layer: SourceLayer,
         progress: Option<ProgressFn>,
     ) -> std::io::Result<Box<dyn Read + Send>> {
-        let claimed = self.claim(&layer);
+        let mut inner = self.lock();
+        let key = key(&layer);
+        inner.tapped.insert(key.clone());
+        if let Some(spool) = inner.spools.get(&key) {
+            return Ok(Box::new(spool.reader(progress)));
+        }
+        let claimed = !inner.states.contains_key(&key);
+        if claimed {
+            inner.states.insert(key, State::Checking);
+        }
+        drop(inner);
+        self.changed.notify_all();
         let (tx, rx) = sync_channel(TAR_CHUNKS);
         let me = self.clone();
         std::thread::Builder::new()

@@ -56,7 +56,7 @@ fn convert(
     let native = NativeOptions {
         sparse: opts.sparse,
         zfile: opts.zfile,
-        codec: |algorithm| Box::new(obd::HostCodec::new(algorithm)),
+        codec: |options| Box::new(obd::HostCodec::new(options)),
         uuid: Some(obd::uuid(&params.chain_id)?),
         parent_uuid: params
             .parent_chain_id

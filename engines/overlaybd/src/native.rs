@@ -17,12 +17,13 @@ pub enum Base<L> {
     Lower(L),
 }
 
-/// Makes the block codec of a ZFile writer: inline by default, host threads in engines.
-pub type CodecFactory = fn(zfile::Algorithm) -> Box<dyn zfile::BlockCodec>;
+/// Makes the block codec of a ZFile writer with these options: inline by default, host
+/// threads in engines.
+pub type CodecFactory = fn(zfile::Options) -> Box<dyn zfile::BlockCodec>;
 
 /// Compresses on the calling thread.
-pub fn inline_codec(algorithm: zfile::Algorithm) -> Box<dyn zfile::BlockCodec> {
-    Box::new(zfile::InlineCodec::new(algorithm))
+pub fn inline_codec(options: zfile::Options) -> Box<dyn zfile::BlockCodec> {
+    Box::new(zfile::InlineCodec::new(options.algorithm))
 }
 
 #[derive(Debug, Clone)]
@@ -105,7 +106,7 @@ where
     let (_, upper) = fs.into_inner()?.into_parts();
 
     let mut wrap = tarwrap::TarWrapWriter::new(out)?;
-    let codec = (opts.codec)(opts.zfile.algorithm);
+    let codec = (opts.codec)(opts.zfile);
     let mut z = zfile::ZFileWriter::with_codec(wrap.inner_mut(), opts.zfile, codec)?;
     let commit = CommitOptions {
         uuid: opts.uuid,

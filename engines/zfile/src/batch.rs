@@ -12,6 +12,9 @@ use crate::options::Algorithm;
 pub struct CompressedBatch {
     pub data: Vec<u8>,
     pub sizes: Vec<u32>,
+    /// Optionally, each block's raw CRC32C from [`BLOCK_CRC_SEED`](crate::BLOCK_CRC_SEED) (what
+    /// the writer stores after an LZ4 block); empty when the codec does not compute them.
+    pub checksums: Vec<u32>,
 }
 
 /// Compresses batches of blocks with the writer's algorithm: raw LZ4 blocks, or zstd frames

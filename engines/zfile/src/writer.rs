@@ -11,7 +11,7 @@ use crate::header::{
     BLOCK_CRC_SEED, FLAG_DATA, FLAG_DIGEST, FLAG_HEADER, FLAG_INFO_VALID, FLAG_SEALED, HEADER_SIZE,
     HeaderBlock, STRUCT_SIZE,
 };
-use crate::options::Options;
+use crate::options::{Algorithm, Options};
 
 /// What [`ZFileWriter::finish`] produced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -116,6 +116,7 @@ impl<W: Write + Seek> ZFileWriter<W> {
                 len.div_ceil(block_size)
             )));
         }
+        let checksums = (batch.checksums.len() == batch.sizes.len()).then_some(&batch.checksums);
         let mut at = 0usize;
         for (i, &size) in batch.sizes.iter().enumerate() {
             let raw = at
@@ -124,22 +125,34 @@ impl<W: Write + Seek> ZFileWriter<W> {
                 .ok_or_else(|| ZFileError::Codec("block sizes exceed the batch".into()))?;
             at += size as usize;
             let original = block_size.min(len - i * block_size);
-            self.scratch.clear();
-            codec::finish_block(
-                self.options.algorithm,
-                raw,
-                original as u64,
-                &mut self.scratch,
-            )?;
+            // An LZ4 block is stored as the codec made it (no copy, and its checksum carries
+            // over); a zstd frame gets its content size first.
+            let stored = if self.options.algorithm == Algorithm::Lz4 {
+                raw
+            } else {
+                self.scratch.clear();
+                codec::finish_block(
+                    self.options.algorithm,
+                    raw,
+                    original as u64,
+                    &mut self.scratch,
+                )?;
+                self.scratch.as_slice()
+            };
+            let mut entry = stored.len();
+            self.inner.write_all(stored)?;
             if self.options.verify {
-                let crc = crc32c_raw(BLOCK_CRC_SEED, &self.scratch);
-                self.scratch.extend_from_slice(&crc.to_le_bytes());
+                let crc = match checksums {
+                    Some(c) if self.options.algorithm == Algorithm::Lz4 => c[i],
+                    _ => crc32c_raw(BLOCK_CRC_SEED, stored),
+                };
+                self.inner.write_all(&crc.to_le_bytes())?;
+                entry += 4;
             }
             // A 64 KiB block compresses to well under 4 GiB, so the entry always fits.
-            let entry = u32::try_from(self.scratch.len()).map_err(|_| {
+            let entry = u32::try_from(entry).map_err(|_| {
                 io::Error::other("compressed block does not fit a jump-table entry")
             })?;
-            self.inner.write_all(&self.scratch)?;
             self.entries.push(entry);
             self.written += u64::from(entry);
             self.original_len += original as u64;
@@ -210,6 +223,17 @@ impl<W: Write + Seek> Write for ZFileWriter<W> {
     fn write(&mut self, mut buf: &[u8]) -> io::Result<usize> {
         let total = buf.len();
         while !buf.is_empty() {
+            // Whole batches go to the codec straight from the caller's buffer.
+            if self.pending.is_empty() && buf.len() >= self.batch_bytes {
+                let (batch, rest) = buf.split_at(self.batch_bytes);
+                self.codec.submit(batch, self.options.block_size as usize)?;
+                self.in_flight.push_back(batch.len());
+                while self.in_flight.len() > self.codec.depth() {
+                    self.write_oldest()?;
+                }
+                buf = rest;
+                continue;
+            }
             let take = (self.batch_bytes - self.pending.len()).min(buf.len());
             self.pending.extend_from_slice(&buf[..take]);
             buf = &buf[take..];

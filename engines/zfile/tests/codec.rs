@@ -5,14 +5,17 @@ use std::collections::VecDeque;
 use std::io::{Cursor, Write};
 
 use zfile::{
-    Algorithm, BlockCodec, CompressedBatch, InlineCodec, Options, ZFileError, ZFileWriter,
+    Algorithm, BLOCK_CRC_SEED, BlockCodec, CompressedBatch, InlineCodec, Options, ZFileError,
+    ZFileWriter, crc32c_raw,
 };
 
-/// Compresses only when a batch is collected, with batches held `depth` deep.
+/// Compresses only when a batch is collected, with batches held `depth` deep, and can
+/// checksum the blocks the way the host does.
 struct Deferred {
     inner: InlineCodec,
     queued: VecDeque<(Vec<u8>, usize)>,
     depth: usize,
+    checksums: bool,
 }
 
 impl BlockCodec for Deferred {
@@ -24,7 +27,16 @@ impl BlockCodec for Deferred {
     fn collect(&mut self) -> Result<CompressedBatch, ZFileError> {
         let (data, block_size) = self.queued.pop_front().expect("a queued batch");
         self.inner.submit(&data, block_size)?;
-        self.inner.collect()
+        let mut batch = self.inner.collect()?;
+        if self.checksums {
+            let mut at = 0;
+            for &size in &batch.sizes {
+                let block = &batch.data[at..at + size as usize];
+                batch.checksums.push(crc32c_raw(BLOCK_CRC_SEED, block));
+                at += size as usize;
+            }
+        }
+        Ok(batch)
     }
 
     fn depth(&self) -> usize {
@@ -78,14 +90,18 @@ fn deferred_batches_give_the_same_bytes_as_inline() {
                 ..Options::default()
             };
             let inline = write(Box::new(InlineCodec::new(algorithm)), options, &input).unwrap();
-            for depth in [1, 3, 8] {
+            for (depth, checksums) in [(1, false), (3, true), (8, false), (8, true)] {
                 let deferred = Deferred {
                     inner: InlineCodec::new(algorithm),
                     queued: VecDeque::new(),
                     depth,
+                    checksums,
                 };
                 let out = write(Box::new(deferred), options, &input).unwrap();
-                assert!(out == inline, "{algorithm:?} {block_size} depth {depth}");
+                assert!(
+                    out == inline,
+                    "{algorithm:?} {block_size} depth {depth} checksums {checksums}"
+                );
             }
         }
     }

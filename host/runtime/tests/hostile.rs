@@ -283,7 +283,10 @@ fn block_compressor_returns_lz4_blocks_in_order() {
     while at < out.len() {
         let size = u32::from_le_bytes(out[at..at + 4].try_into().unwrap()) as usize;
         let block = &out[at + 4..at + 4 + size];
-        at += 4 + size;
+        let crc = u32::from_le_bytes(out[at + 4 + size..at + 8 + size].try_into().unwrap());
+        at += 8 + size;
+        // The raw register update from the seed: no inversion on entry or exit.
+        assert_eq!(crc, !crc32c::crc32c_append(!100_007, block));
         back.extend(lz4_flex::block::decompress(block, 4096).expect("an LZ4 block"));
     }
     assert_eq!(back.len(), tar.len());

@@ -1,7 +1,7 @@
 //! ZFile blocks compressed on host threads (`block-compressor`): the engine keeps committing
 //! while they compress, and native code does the work.
 
-use zfile::{Algorithm, BlockCodec, CompressedBatch, ZFileError};
+use zfile::{Algorithm, BLOCK_CRC_SEED, BlockCodec, CompressedBatch, Options, ZFileError};
 
 use crate::host::{BlockCompressor, Codec};
 
@@ -12,11 +12,15 @@ const DEPTH: usize = 4;
 pub struct HostCodec(BlockCompressor);
 
 impl HostCodec {
-    pub fn new(algorithm: Algorithm) -> Self {
-        HostCodec(BlockCompressor::new(match algorithm {
-            Algorithm::Lz4 => Codec::Lz4Block,
-            Algorithm::Zstd => Codec::ZstdFrame,
-        }))
+    /// A host codec for a ZFile written with `options`: LZ4 blocks are stored as the host
+    /// returns them, so with per-block CRCs the host computes those too (natively, where
+    /// CRC32C has an instruction).
+    pub fn new(options: Options) -> Self {
+        let (codec, seed) = match options.algorithm {
+            Algorithm::Lz4 => (Codec::Lz4Block, options.verify.then_some(BLOCK_CRC_SEED)),
+            Algorithm::Zstd => (Codec::ZstdFrame, None),
+        };
+        HostCodec(BlockCompressor::new(codec, seed))
     }
 }
 
@@ -32,6 +36,7 @@ impl BlockCodec for HostCodec {
             Some(b) => Ok(CompressedBatch {
                 data: b.data,
                 sizes: b.sizes,
+                checksums: b.checksums,
             }),
             None => Err(ZFileError::Codec("the host holds no batch".into())),
         }

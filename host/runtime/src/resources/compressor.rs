@@ -21,17 +21,19 @@ type BatchResult = Result<CompressedBatch, String>;
 struct Job {
     data: Vec<u8>,
     block_size: usize,
+    crc_seed: Option<u32>,
     done: SyncSender<BatchResult>,
 }
 
 pub struct BlockCompressor {
+    crc_seed: Option<u32>,
     jobs: Option<SyncSender<Job>>,
     pending: VecDeque<Receiver<BatchResult>>,
     workers: Vec<JoinHandle<()>>,
 }
 
 impl BlockCompressor {
-    fn new(codec: Codec, threads: usize) -> std::io::Result<Self> {
+    fn new(codec: Codec, crc_seed: Option<u32>, threads: usize) -> std::io::Result<Self> {
         let (jobs, queue) = sync_channel::<Job>(MAX_PENDING);
         let queue = Arc::new(Mutex::new(queue));
         let mut workers = Vec::new();
@@ -44,6 +46,7 @@ impl BlockCompressor {
             );
         }
         Ok(Self {
+            crc_seed,
             jobs: Some(jobs),
             pending: VecDeque::new(),
             workers,
@@ -69,14 +72,18 @@ fn work(codec: Codec, queue: &Mutex<Receiver<Job>>) {
             Err(_) => return,
         };
         let Ok(job) = job else { return };
-        let _ = job.done.send(compress(codec, &job.data, job.block_size));
+        let _ = job
+            .done
+            .send(compress(codec, &job.data, job.block_size, job.crc_seed));
     }
 }
 
-fn compress(codec: Codec, data: &[u8], block_size: usize) -> BatchResult {
+fn compress(codec: Codec, data: &[u8], block_size: usize, crc_seed: Option<u32>) -> BatchResult {
+    let blocks = data.len().div_ceil(block_size);
     let mut out = CompressedBatch {
         data: Vec::with_capacity(data.len() / 2),
-        sizes: Vec::with_capacity(data.len().div_ceil(block_size)),
+        sizes: Vec::with_capacity(blocks),
+        checksums: Vec::with_capacity(if crc_seed.is_some() { blocks } else { 0 }),
     };
     for block in data.chunks(block_size) {
         let before = out.data.len();
@@ -94,12 +101,21 @@ fn compress(codec: Codec, data: &[u8], block_size: usize) -> BatchResult {
         let size = u32::try_from(out.data.len() - before)
             .map_err(|_| "a compressed block exceeds 4 GiB".to_string())?;
         out.sizes.push(size);
+        if let Some(seed) = crc_seed {
+            // The raw register update: crc32c_append inverts on entry and exit.
+            let block = out.data.get(before..).unwrap_or_default();
+            out.checksums.push(!crc32c::crc32c_append(!seed, block));
+        }
     }
     Ok(out)
 }
 
 impl HostBlockCompressor for HostState {
-    fn new(&mut self, codec: Codec) -> wasmtime::Result<Resource<BlockCompressor>> {
+    fn new(
+        &mut self,
+        codec: Codec,
+        crc32c_seed: Option<u32>,
+    ) -> wasmtime::Result<Resource<BlockCompressor>> {
         // The constructor cannot return an error, so running out of handles traps.
         if let Err(msg) = self.take_handle() {
             wasmtime::bail!("{msg}");
@@ -112,7 +128,7 @@ impl HostBlockCompressor for HostState {
             wasmtime::bail!("{msg}");
         }
         self.compressors += 1;
-        let compressor = BlockCompressor::new(codec, self.config.codec_threads)?;
+        let compressor = BlockCompressor::new(codec, crc32c_seed, self.config.codec_threads)?;
         Ok(self.table.push(compressor)?)
     }
 
@@ -141,6 +157,7 @@ impl HostBlockCompressor for HostState {
         let job = Job {
             data,
             block_size: block_size as usize,
+            crc_seed: c.crc_seed,
             done,
         };
         match c.jobs.as_ref().map(|jobs| jobs.send(job)) {

@@ -4,7 +4,7 @@
 //! `bad-descriptor`, `clock` (reports what time and randomness it sees), `limits` (reports what
 //! `host.limits` says, new in convertor:engine@1.1.0); since 1.2.0: `tar` (copies `read-tar`),
 //! `compress` (LZ4 blocks of 4 KiB of the tar through a `block-compressor`, each written as
-//! a u32 LE length and the block), `compressors` (one compressor too many), `flood` (submits
+//! a u32 LE length, the block and its raw CRC32C from seed 100007), `compressors` (one compressor too many), `flood` (submits
 //! without collecting).
 
 #![allow(clippy::too_many_arguments)] // in the generated bindings
@@ -118,7 +118,7 @@ impl Guest for Hostile {
                 sink.append(&data).map_err(EngineError::Io)?;
             },
             "compress" => {
-                let c = host::BlockCompressor::new(host::Codec::Lz4Block);
+                let c = host::BlockCompressor::new(host::Codec::Lz4Block, Some(100_007));
                 let mut queued = 0;
                 loop {
                     let data = source.read_tar(1 << 20).map_err(EngineError::InvalidInput)?;
@@ -133,11 +133,12 @@ impl Guest for Hostile {
                         })?;
                         queued -= 1;
                         let mut at = 0usize;
-                        for size in batch.sizes {
-                            let block = &batch.data[at..at + size as usize];
-                            at += size as usize;
+                        for (size, crc) in batch.sizes.iter().zip(&batch.checksums) {
+                            let block = &batch.data[at..at + *size as usize];
+                            at += *size as usize;
                             sink.append(&size.to_le_bytes()).map_err(EngineError::Io)?;
                             sink.append(block).map_err(EngineError::Io)?;
+                            sink.append(&crc.to_le_bytes()).map_err(EngineError::Io)?;
                         }
                     }
                     if data.is_empty() {
@@ -150,12 +151,12 @@ impl Guest for Hostile {
             }
             "compressors" => {
                 let all: Vec<_> = (0..5)
-                    .map(|_| host::BlockCompressor::new(host::Codec::ZstdFrame))
+                    .map(|_| host::BlockCompressor::new(host::Codec::ZstdFrame, None))
                     .collect();
                 black_box(&all);
             }
             "flood" => {
-                let c = host::BlockCompressor::new(host::Codec::Lz4Block);
+                let c = host::BlockCompressor::new(host::Codec::Lz4Block, None);
                 for _ in 0..9 {
                     c.submit(&[1u8; 4096], 4096).map_err(EngineError::Io)?;
                 }

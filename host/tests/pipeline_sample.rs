@@ -362,3 +362,50 @@ fn algorithm_and_block_size_reach_the_zfile() {
     }
     flatten_and_fsck(&layout, &m, &dir.path().join("obd.raw"));
 }
+
+/// A gzip layer above the first whose deflate stream is broken but whose digest is right:
+/// native reads it from the tar decoded ahead of its conversion (spooled), TurboOCI inflates it
+/// itself; both fail naming the layer, and nothing is tagged.
+#[test]
+fn broken_gzip_above_the_first_layer_fails_without_tagging() {
+    let dir = tempdir();
+    let layout_dir = sample(dir.path());
+    let layout = Layout::open(&layout_dir).unwrap();
+    let src = layout.resolve_tag("latest").unwrap();
+    let m: Manifest =
+        gojson::from_slice(&layout.read_blob(&src.digest, Verify::Yes).unwrap()).unwrap();
+    let last = m.layers().len() - 1;
+    let good = &m.layers()[last];
+    assert!(good.media_type.ends_with("+gzip"), "{}", good.media_type);
+    let mut bytes = layout.read_blob(&good.digest, Verify::Yes).unwrap();
+    let mid = bytes.len() / 2;
+    for b in &mut bytes[mid..mid + 32] {
+        *b ^= 0x5a;
+    }
+    let (digest, size) = layout.write_blob(&bytes).unwrap();
+    tag_variant(&layout, "broken-gzip", |m, _| {
+        let layers = m.layers.as_mut().unwrap();
+        layers[last].digest = digest.clone();
+        layers[last].size = size as i64;
+    });
+
+    let before = tags(Path::new(&layout_dir));
+    for format in ["--overlaybd", "--turboOCI"] {
+        let work = dir.path().join(format!("work{format}"));
+        let out = convertor(&[
+            "-r",
+            &format!("oci:{layout_dir}"),
+            "-i",
+            "broken-gzip",
+            format,
+            "out",
+            "-d",
+            &work.display().to_string(),
+        ]);
+        assert_eq!(out.status.code(), Some(1), "{format}");
+        let err = error_line(&out);
+        assert!(err.contains(&digest), "{format}: {err}");
+        assert!(err.contains("does not decompress"), "{format}: {err}");
+        assert_eq!(tags(Path::new(&layout_dir)), before, "{format}");
+    }
+}

@@ -85,7 +85,7 @@ fn convert_in(ctx: &TargetCtx<'_>, image_dir: &Path, node: &ImageNode) -> Result
         s.spawn(|| verified.check_ahead(source, &checks, &stop));
         let converted = convert_layers(ctx, image_dir, node, &platform, &checks);
         stop.store(true, Ordering::Relaxed);
-        verified.wake();
+        verified.wake(&checks);
         converted
     })?;
     // A reused layer skips its source's check (its record was made from the same verified

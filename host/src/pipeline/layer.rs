@@ -123,7 +123,7 @@ pub fn convert_layer(
         // The layer's check runs beside an engine reading the blob...
         blob: Box::new(Released {
             inner: blob,
-            release: Some(Box::new(move || verified.release(&layer))),
+            release: Some(Box::new(move || verified.reading_blob(&layer))),
         }),
         // ...and is the stream of one reading the tar.
         tar: Some({

@@ -29,6 +29,8 @@ struct State {
     done: Option<Result<(), String>>,
     /// Nobody will read (the engine stopped, or its conversion ended): stop writing.
     abandoned: bool,
+    /// The one reader has been handed out.
+    taken: bool,
 }
 
 impl Spool {
@@ -88,19 +90,36 @@ impl Spool {
         self.changed.notify_all();
     }
 
-    /// No reader will come, or it left: the writer stops waiting and writing.
-    pub fn abandon(&self) {
+    /// The reader left: the writer stops waiting and writing.
+    fn abandon(&self) {
         self.lock().abandoned = true;
         self.changed.notify_all();
     }
 
-    /// The reader; `progress` hears the blob bytes behind what it has read (estimated).
-    pub fn reader(self: &Arc<Self>, progress: Option<ProgressFn>) -> SpoolReader {
-        SpoolReader {
+    /// No reader will come (a reader already handed out keeps the spool going).
+    pub fn abandon_unread(&self) {
+        let mut state = self.lock();
+        if !state.taken {
+            state.abandoned = true;
+        }
+        drop(state);
+        self.changed.notify_all();
+    }
+
+    /// The spool's one reader; none once it was handed out or abandoned (images converting at
+    /// once may share a layer: the second decodes on its own). `progress` hears the blob bytes
+    /// behind what it has read (estimated).
+    pub fn reader(self: &Arc<Self>, progress: Option<ProgressFn>) -> Option<SpoolReader> {
+        let mut state = self.lock();
+        if state.taken || state.abandoned {
+            return None;
+        }
+        state.taken = true;
+        Some(SpoolReader {
             spool: self.clone(),
             pos: 0,
             progress,
-        }
+        })
     }
 }
 
@@ -162,7 +181,8 @@ mod tests {
     fn the_reader_follows_the_writer_and_sees_its_error() {
         let dir = tempfile::tempdir().unwrap();
         let spool = Spool::create(dir.path()).unwrap();
-        let mut reader = spool.reader(None);
+        let mut reader = spool.reader(None).unwrap();
+        assert!(spool.reader(None).is_none(), "one reader only");
         let writer = {
             let spool = spool.clone();
             std::thread::spawn(move || {
@@ -189,7 +209,15 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let spool = Spool::create(dir.path()).unwrap();
         assert!(spool.write(b"abc"));
-        drop(spool.reader(None));
-        assert!(!spool.write(b"def"), "the reader left");
+        let reader = spool.reader(None).unwrap();
+        spool.abandon_unread();
+        assert!(spool.write(b"def"), "a reader was handed out");
+        drop(reader);
+        assert!(!spool.write(b"ghi"), "the reader left");
+
+        let unread = Spool::create(dir.path()).unwrap();
+        unread.abandon_unread();
+        assert!(!unread.write(b"abc"), "nobody will read");
+        assert!(unread.reader(None).is_none());
     }
 }

@@ -46,6 +46,8 @@ struct Inner {
     released: HashSet<Key>,
     /// Layers an engine read the tar of.
     tapped: HashSet<Key>,
+    /// Layers an engine read the blob of.
+    blob_read: HashSet<Key>,
     /// Tars decoded ahead by `check_ahead`, until their conversion ends.
     spools: HashMap<Key, Arc<Spool>>,
 }
@@ -90,12 +92,18 @@ impl VerifiedSources {
                 if inner.released.contains(&key) || inner.states.contains_key(&key) {
                     break false;
                 }
-                let below_decoded = below.as_ref().is_some_and(|b| {
-                    inner.tapped.contains(b)
-                        && matches!(inner.states.get(b), Some(State::Good | State::Bad(_)))
-                });
-                if below_decoded && self.spool_dir.is_some() {
-                    break true;
+                // The layer below is checked: an engine reading blobs lets the next check run
+                // ahead at once, one reading tars gets it spooled.
+                let below_checked = below
+                    .as_ref()
+                    .filter(|b| matches!(inner.states.get(*b), Some(State::Good | State::Bad(_))));
+                if let Some(b) = below_checked {
+                    if inner.tapped.contains(b) && self.spool_dir.is_some() {
+                        break true;
+                    }
+                    if inner.blob_read.contains(b) {
+                        break false;
+                    }
                 }
                 inner = match self.changed.wait(inner) {
                     Ok(i) => i,
@@ -108,14 +116,19 @@ impl VerifiedSources {
                 let noted = spool.clone();
                 let progress: ProgressFn = Arc::new(move |done| noted.blob_done(done));
                 let outcome = layout.blob_path(&layer.desc.digest).and_then(|path| {
-                    check_path(&path, layer, Some(progress), &mut |chunk| {
-                        spool.write(chunk);
-                    })
+                    check_path(
+                        &path,
+                        layer,
+                        Some(progress),
+                        Some(&mut |chunk| {
+                            spool.write(chunk);
+                        }),
+                    )
                 });
                 spool.finish(outcome.as_ref().map(|_| ()).map_err(|e| format!("{e:#}")));
                 self.settle(layer, outcome);
             } else if self.claim(layer) {
-                self.settle(layer, check(layout, layer, &mut |_| {}));
+                self.settle(layer, check(layout, layer));
             }
         }
     }
@@ -136,9 +149,12 @@ impl VerifiedSources {
         Some(spool)
     }
 
-    /// Lets `check_ahead` take `layer`: its conversion reads the blob, or will not read it.
-    pub fn release(&self, layer: &SourceLayer) {
-        self.lock().released.insert(key(layer));
+    /// The engine reads the blob of `layer`: its check runs beside, and the next ones ahead.
+    pub fn reading_blob(&self, layer: &SourceLayer) {
+        let mut inner = self.lock();
+        inner.released.insert(key(layer));
+        inner.blob_read.insert(key(layer));
+        drop(inner);
         self.changed.notify_all();
     }
 
@@ -147,19 +163,23 @@ impl VerifiedSources {
         let mut inner = self.lock();
         let key = key(layer);
         if let Some(spool) = inner.spools.remove(&key) {
-            spool.abandon();
+            spool.abandon_unread();
         }
         inner.released.insert(key);
         drop(inner);
         self.changed.notify_all();
     }
 
-    /// Wakes `check_ahead` to see its stop flag; spools stop being written.
-    pub fn wake(&self) {
-        let mut inner = self.lock();
-        for (_, spool) in inner.spools.drain() {
-            spool.abandon();
+    /// Wakes `check_ahead` to see its stop flag; the spools of `layers` nobody reads stop
+    /// being written.
+    pub fn wake(&self, layers: &[SourceLayer]) {
+        let inner = self.lock();
+        for layer in layers {
+            if let Some(spool) = inner.spools.get(&key(layer)) {
+                spool.abandon_unread();
+            }
         }
+        drop(inner);
         self.changed.notify_all();
     }
 
@@ -177,8 +197,12 @@ impl VerifiedSources {
         let mut inner = self.lock();
         let key = key(&layer);
         inner.tapped.insert(key.clone());
-        if let Some(spool) = inner.spools.get(&key) {
-            return Ok(Box::new(spool.reader(progress)));
+        if let Some(reader) = inner
+            .spools
+            .get(&key)
+            .and_then(|s| s.reader(progress.clone()))
+        {
+            return Ok(Box::new(reader));
         }
         let claimed = !inner.states.contains_key(&key);
         if claimed {
@@ -193,9 +217,14 @@ impl VerifiedSources {
             .spawn(move || {
                 let mut tee = Tee { tx: Some(tx) };
                 if claimed {
-                    let outcome = check_path(&path, &layer, progress, &mut |chunk| {
-                        tee.send(chunk);
-                    });
+                    let outcome = check_path(
+                        &path,
+                        &layer,
+                        progress,
+                        Some(&mut |chunk| {
+                            tee.send(chunk);
+                        }),
+                    );
                     if let Err(e) = &outcome {
                         tee.fail(format!("{e:#}"));
                     }
@@ -229,7 +258,7 @@ impl VerifiedSources {
                 None => {
                     inner.states.insert(key.clone(), State::Checking);
                     drop(inner);
-                    let outcome = check(layout, layer, &mut |_| {});
+                    let outcome = check(layout, layer);
                     let failed = outcome.as_ref().err().map(|e| format!("{e:#}"));
                     self.settle(layer, outcome);
                     return match failed {
@@ -283,17 +312,20 @@ fn key(layer: &SourceLayer) -> Key {
 
 /// Reads the blob once: its digest and size, and the digest of the tar inside it, handing
 /// the tar to `tee` as it goes.
-fn check(layout: &Layout, layer: &SourceLayer, tee: &mut dyn FnMut(&Chunk)) -> Result<()> {
-    check_path(&layout.blob_path(&layer.desc.digest)?, layer, None, tee)
+fn check(layout: &Layout, layer: &SourceLayer) -> Result<()> {
+    check_path(&layout.blob_path(&layer.desc.digest)?, layer, None, None)
 }
 
 fn check_path(
     path: &Path,
     layer: &SourceLayer,
     progress: Option<ProgressFn>,
-    tee: &mut dyn FnMut(&Chunk),
+    mut tee: Option<&mut dyn FnMut(&Chunk)>,
 ) -> Result<()> {
     let desc = &layer.desc;
+    // Feeding an engine, this thread's inflating is the long pole: digests go to threads of
+    // their own. Checking beside an engine that is busy itself, fewer threads do better.
+    let background = tee.is_some();
     let file = File::open(path)
         .with_context(|| format!("layer blob {} is missing from the layout", desc.digest))?;
     // Both digests are computed on threads of their own: this one inflates, which is the
@@ -302,24 +334,24 @@ fn check_path(
         TAR_CHUNK,
         Hashing {
             inner: file,
-            digest: BackgroundDigest::spawn().context("failed to start a digest thread")?,
+            digest: Digest::new(background).context("failed to start a digest thread")?,
             len: 0,
             progress,
         },
     );
     let tar_digest = match desc.media_type.as_str() {
         OCI_LAYER_GZIP | DOCKER_LAYER_GZIP => {
-            digest_of(flate2::bufread::MultiGzDecoder::new(&mut blob), tee).map(Some)
+            digest_of(flate2::bufread::MultiGzDecoder::new(&mut blob), &mut tee).map(Some)
         }
         OCI_LAYER_ZSTD => match ruzstd::decoding::StreamingDecoder::new(&mut blob) {
-            Ok(d) => digest_of(d, tee).map(Some),
+            Ok(d) => digest_of(d, &mut tee).map(Some),
             Err(e) => Err(std::io::Error::other(e.to_string())),
         },
-        OCI_LAYER | DOCKER_LAYER => digest_of(&mut blob, tee).map(Some),
+        OCI_LAYER | DOCKER_LAYER => digest_of(&mut blob, &mut tee).map(Some),
         // Other media types an engine accepts: decoded as told by their magic bytes, without a
         // diff_id to compare (the blob's digest is still checked).
         _ => match engine_runtime::decode::decoded(&mut blob) {
-            Ok(d) => digest_of(d, tee).map(|_| None),
+            Ok(d) => digest_of(d, &mut tee).map(|_| None),
             Err(e) => Err(e),
         },
     };
@@ -359,10 +391,13 @@ fn check_path(
 }
 
 /// sha256 of everything `r` yields, passed on to `tee` chunk by chunk.
-fn digest_of(mut r: impl Read, tee: &mut dyn FnMut(&Chunk)) -> std::io::Result<String> {
-    let mut digester = BackgroundDigest::spawn()?;
+fn digest_of(
+    mut r: impl Read,
+    tee: &mut Option<&mut dyn FnMut(&Chunk)>,
+) -> std::io::Result<String> {
+    let mut digester = Digest::new(tee.is_some())?;
+    let mut buf = vec![0u8; TAR_CHUNK];
     loop {
-        let mut buf = vec![0u8; TAR_CHUNK];
         let mut filled = 0;
         // Whole chunks: fewer sends, and the engine's 1 MiB reads take one chunk each.
         while filled < buf.len() {
@@ -376,10 +411,59 @@ fn digest_of(mut r: impl Read, tee: &mut dyn FnMut(&Chunk)) -> std::io::Result<S
         if filled == 0 {
             return Ok(digester.finish().0);
         }
-        buf.truncate(filled);
-        let chunk = Arc::new(buf);
-        digester.update(chunk.clone());
-        tee(&chunk);
+        let data = buf.get(..filled).unwrap_or_default();
+        match tee {
+            // A chunk others hold goes with them; the next one gets a fresh buffer.
+            Some(tee) => {
+                let mut chunk = std::mem::replace(&mut buf, vec![0u8; TAR_CHUNK]);
+                chunk.truncate(filled);
+                let chunk = Arc::new(chunk);
+                digester.update_chunk(chunk.clone());
+                tee(&chunk);
+            }
+            None => digester.update(data),
+        }
+    }
+}
+
+/// sha256 here or on a thread of its own.
+enum Digest {
+    Inline(Sha256Digester),
+    Background(BackgroundDigest),
+}
+
+impl Digest {
+    fn new(background: bool) -> std::io::Result<Self> {
+        Ok(if background {
+            Digest::Background(BackgroundDigest::spawn()?)
+        } else {
+            Digest::Inline(Sha256Digester::new())
+        })
+    }
+
+    fn update(&mut self, data: &[u8]) {
+        match self {
+            Digest::Inline(d) => d.update(data),
+            Digest::Background(d) => d.update(Arc::new(data.to_vec())),
+        }
+    }
+
+    fn update_chunk(&mut self, chunk: Chunk) {
+        match self {
+            Digest::Inline(d) => d.update(&chunk),
+            Digest::Background(d) => d.update(chunk),
+        }
+    }
+
+    /// The digest and length of everything given.
+    fn finish(self) -> (String, u64) {
+        match self {
+            Digest::Inline(d) => {
+                let len = d.len();
+                (d.finish(), len)
+            }
+            Digest::Background(d) => d.finish(),
+        }
     }
 }
 
@@ -540,7 +624,7 @@ impl<R: Read> Read for Counting<R> {
 /// Hashes what passes through, reporting the bytes read so far.
 struct Hashing<R> {
     inner: R,
-    digest: BackgroundDigest,
+    digest: Digest,
     len: u64,
     progress: Option<ProgressFn>,
 }
@@ -549,8 +633,7 @@ impl<R: Read> Read for Hashing<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
         if n > 0 {
-            self.digest
-                .update(Arc::new(buf.get(..n).unwrap_or_default().to_vec()));
+            self.digest.update(buf.get(..n).unwrap_or_default());
             self.len += n as u64;
             if let Some(p) = &self.progress {
                 p(self.len);

@@ -212,7 +212,8 @@ impl VerifiedSources {
         self.changed.notify_all();
         let (tx, rx) = sync_channel(TAR_CHUNKS);
         let me = self.clone();
-        std::thread::Builder::new()
+        let unchecked = claimed.then(|| layer.clone());
+        let spawned = std::thread::Builder::new()
             .name("source-tar".into())
             .spawn(move || {
                 let mut tee = Tee { tx: Some(tx) };
@@ -232,7 +233,17 @@ impl VerifiedSources {
                 } else if let Err(e) = decode_path(&path, &layer, progress, &mut tee) {
                     tee.fail(format!("{e:#}"));
                 }
-            })?;
+            });
+        if let Err(e) = spawned {
+            // The claim must not outlive the thread that would have settled it.
+            if let Some(layer) = unchecked {
+                self.settle(
+                    &layer,
+                    Err(anyhow::anyhow!("failed to start a decoding thread: {e}")),
+                );
+            }
+            return Err(e);
+        }
         Ok(Box::new(ChunkReader {
             rx,
             chunk: Chunk::default(),

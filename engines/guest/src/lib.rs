@@ -33,6 +33,7 @@ pub mod bindings {
 }
 
 mod asset;
+mod chunks;
 mod faults;
 mod lowers;
 #[cfg(feature = "overlaybd")]

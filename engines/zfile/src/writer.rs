@@ -88,14 +88,21 @@ impl<W: Write + Seek> ZFileWriter<W> {
         &self.options
     }
 
-    /// Hands the pending bytes to the codec, writing out batches beyond its depth.
+    /// Hands the pending bytes to the codec.
     fn submit_batch(&mut self) -> Result<(), ZFileError> {
-        if !self.pending.is_empty() {
-            self.codec
-                .submit(&self.pending, self.options.block_size as usize)?;
-            self.in_flight.push_back(self.pending.len());
-            self.pending.clear();
+        if self.pending.is_empty() {
+            return Ok(());
         }
+        self.codec
+            .submit(&self.pending, self.options.block_size as usize)?;
+        let len = self.pending.len();
+        self.pending.clear();
+        self.submitted(len)
+    }
+
+    /// Notes a batch of `len` bytes handed to the codec, writing out batches beyond its depth.
+    fn submitted(&mut self, len: usize) -> Result<(), ZFileError> {
+        self.in_flight.push_back(len);
         while self.in_flight.len() > self.codec.depth() {
             self.write_oldest()?;
         }
@@ -227,10 +234,7 @@ impl<W: Write + Seek> Write for ZFileWriter<W> {
             if self.pending.is_empty() && buf.len() >= self.batch_bytes {
                 let (batch, rest) = buf.split_at(self.batch_bytes);
                 self.codec.submit(batch, self.options.block_size as usize)?;
-                self.in_flight.push_back(batch.len());
-                while self.in_flight.len() > self.codec.depth() {
-                    self.write_oldest()?;
-                }
+                self.submitted(batch.len())?;
                 buf = rest;
                 continue;
             }

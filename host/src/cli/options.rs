@@ -158,6 +158,17 @@ pub struct Credentials {
     pub password: String,
 }
 
+impl Credentials {
+    /// `-u USER:PASS`, split at the first colon; none without a colon or a user.
+    pub fn from_flag(flag: &str) -> Option<Credentials> {
+        let (user, password) = flag.split_once(':')?;
+        (!user.is_empty()).then(|| Credentials {
+            user: user.to_string(),
+            password: password.to_string(),
+        })
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TlsOptions {
     pub cert_dirs: Vec<PathBuf>,
@@ -165,6 +176,32 @@ pub struct TlsOptions {
     /// `(certfile, keyfile)` pairs.
     pub client_certs: Vec<(PathBuf, PathBuf)>,
     pub insecure: bool,
+}
+
+impl TlsOptions {
+    /// From the TLS flags; `client_certs` are `certfile:keyfile`.
+    pub fn from_flags(
+        cert_dirs: Vec<PathBuf>,
+        root_cas: Vec<PathBuf>,
+        client_certs: &[String],
+        insecure: bool,
+    ) -> Result<TlsOptions, UsageError> {
+        let client_certs = client_certs
+            .iter()
+            .map(|c| match c.split(':').collect::<Vec<_>>().as_slice() {
+                [cert, key] if !cert.is_empty() && !key.is_empty() => {
+                    Ok((PathBuf::from(cert), PathBuf::from(key)))
+                }
+                _ => Err(UsageError::BadClientCert(c.clone())),
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(TlsOptions {
+            cert_dirs,
+            root_cas,
+            client_certs,
+            insecure,
+        })
+    }
 }
 
 /// A user-supplied engine component: for a built-in format's tag, or for an output tag.
@@ -326,20 +363,10 @@ impl Options {
             instances: a.engine_instances,
         };
 
-        let credentials = match a.username.find(':') {
-            Some(i) if i > 0 => Some(Credentials {
-                user: a.username.get(..i).unwrap_or_default().to_string(),
-                password: a.username.get(i + 1..).unwrap_or_default().to_string(),
-            }),
-            _ => {
-                if !a.username.is_empty() {
-                    warnings.push(
-                        "username has no user:password form: connecting anonymously".to_string(),
-                    );
-                }
-                None
-            }
-        };
+        let credentials = Credentials::from_flag(&a.username);
+        if credentials.is_none() && !a.username.is_empty() {
+            warnings.push("username has no user:password form: connecting anonymously".to_string());
+        }
 
         let fstype = match a.fstype.as_str() {
             "ext4" => FsType::Ext4,
@@ -404,15 +431,7 @@ impl Options {
             }
         };
 
-        let mut client_certs = Vec::new();
-        for c in &a.client_cert {
-            match c.split(':').collect::<Vec<_>>().as_slice() {
-                [cert, key] if !cert.is_empty() && !key.is_empty() => {
-                    client_certs.push((PathBuf::from(cert), PathBuf::from(key)))
-                }
-                _ => return Err(UsageError::BadClientCert(c.clone())),
-            }
-        }
+        let tls = TlsOptions::from_flags(a.cert_dir, a.root_ca, &a.client_cert, a.insecure)?;
 
         let platforms = a
             .platform
@@ -445,12 +464,7 @@ impl Options {
             concurrency,
             disable_sparse: a.disable_sparse,
             referrer: a.referrer,
-            tls: TlsOptions {
-                cert_dirs: a.cert_dir,
-                root_cas: a.root_ca,
-                client_certs,
-                insecure: a.insecure,
-            },
+            tls,
             reserve: a.reserve,
             no_upload: a.no_upload,
             dump_manifest: a.dump_manifest,

@@ -68,10 +68,7 @@ pub fn convert_layer(
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect(),
     };
-    let source_file = Arc::new(
-        File::open(&source_path)
-            .with_context(|| format!("failed to open {}", source_path.display()))?,
-    );
+    let source_file = Arc::new(open(&source_path)?);
     let source_digests: Vec<&str> = input
         .sources
         .iter()
@@ -83,9 +80,7 @@ pub fn convert_layer(
         ctx.verified.ended(&checked);
         for (i, o) in outputs.iter().enumerate() {
             let path = d.local_file(&o.descriptor.digest)?;
-            let blob = Arc::new(
-                File::open(&path).with_context(|| format!("failed to open {}", path.display()))?,
-            );
+            let blob = Arc::new(open(&path)?);
             let last = i + 1 == outputs.len();
             push_lower(lowers, o, blob, last, &source_info, &source_file)?;
         }
@@ -115,8 +110,7 @@ pub fn convert_layer(
         log: Some(ctx.log.clone()),
         progress,
     };
-    let blob = File::open(&source_path)
-        .with_context(|| format!("failed to open {}", source_path.display()))?;
+    let blob = open(&source_path)?;
     let (verified, layer) = (ctx.verified.clone(), checked.clone());
     let tar_progress = io.progress.clone();
     let source = SourceStreams {
@@ -164,9 +158,7 @@ pub fn convert_layer(
             descriptor: descriptor(&p)?,
             diff_id: p.diff_id,
         };
-        let blob = Arc::new(
-            File::open(&stored).with_context(|| format!("failed to open {}", stored.display()))?,
-        );
+        let blob = Arc::new(open(&stored)?);
         push_lower(
             lowers,
             &out,
@@ -193,6 +185,10 @@ pub fn convert_layer(
         reused: false,
     };
     Ok((outputs, report))
+}
+
+fn open(path: &Path) -> Result<File> {
+    File::open(path).with_context(|| format!("failed to open {}", path.display()))
 }
 
 /// Adds a stored output layer to the lowers of the layers above. The last layer a call

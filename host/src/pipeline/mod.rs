@@ -14,6 +14,7 @@ mod lowers;
 mod report;
 mod spool;
 mod store;
+mod tarfeed;
 mod verify;
 mod workdir;
 

@@ -8,9 +8,7 @@
 //! engine, so inflating a layer overlaps the commit of the one below.
 
 use crate::gojson::Descriptor;
-use crate::image::{
-    DOCKER_LAYER, DOCKER_LAYER_GZIP, OCI_LAYER, OCI_LAYER_GZIP, OCI_LAYER_ZSTD, Sha256Digester,
-};
+use crate::image::{DOCKER_LAYER, DOCKER_LAYER_GZIP, OCI_LAYER, OCI_LAYER_GZIP, OCI_LAYER_ZSTD};
 use crate::layout::Layout;
 use anyhow::{Context, Result, bail};
 use engine_runtime::ProgressFn;
@@ -19,10 +17,10 @@ use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 use super::spool::Spool;
+use super::tarfeed::{self, Chunk, Digest, Tap, digest_of, tar_channel};
 
 /// A source layer as its image describes it.
 #[derive(Clone)]
@@ -52,6 +50,17 @@ struct Inner {
     spools: HashMap<Key, Arc<Spool>>,
 }
 
+impl Inner {
+    /// Marks `key` as being checked by the caller; false when someone else has it.
+    fn claim(&mut self, key: &Key) -> bool {
+        if self.states.contains_key(key) {
+            return false;
+        }
+        self.states.insert(key.clone(), State::Checking);
+        true
+    }
+}
+
 /// Outcomes of the checks of one run, keyed by (digest, diff_id): TurboOCI reads the blobs
 /// native just read, and images of an index share layers.
 #[derive(Default)]
@@ -61,10 +70,6 @@ pub struct VerifiedSources {
     /// Where tars are spooled ahead; none turns spooling off.
     spool_dir: Option<PathBuf>,
 }
-
-/// Chunks of tar in flight from the check to the engine (and to each digest thread).
-const TAR_CHUNKS: usize = 4;
-const TAR_CHUNK: usize = 1 << 20;
 
 impl VerifiedSources {
     /// Checks of a run whose tars may be spooled ahead into files in `spool_dir`.
@@ -105,10 +110,7 @@ impl VerifiedSources {
                         break false;
                     }
                 }
-                inner = match self.changed.wait(inner) {
-                    Ok(i) => i,
-                    Err(p) => p.into_inner(),
-                };
+                inner = self.wait_change(inner);
             };
             drop(inner);
             below = Some(key);
@@ -139,10 +141,9 @@ impl VerifiedSources {
         let spool = Spool::create(self.spool_dir.as_ref()?).ok()?;
         let mut inner = self.lock();
         let key = key(layer);
-        if inner.states.contains_key(&key) {
+        if !inner.claim(&key) {
             return None;
         }
-        inner.states.insert(key.clone(), State::Checking);
         inner.spools.insert(key, spool.clone());
         drop(inner);
         self.changed.notify_all();
@@ -204,19 +205,15 @@ impl VerifiedSources {
         {
             return Ok(Box::new(reader));
         }
-        let claimed = !inner.states.contains_key(&key);
-        if claimed {
-            inner.states.insert(key, State::Checking);
-        }
+        let claimed = inner.claim(&key);
         drop(inner);
         self.changed.notify_all();
-        let (tx, rx) = sync_channel(TAR_CHUNKS);
+        let (mut tee, reader) = tar_channel();
         let me = self.clone();
         let unchecked = claimed.then(|| layer.clone());
         let spawned = std::thread::Builder::new()
             .name("source-tar".into())
             .spawn(move || {
-                let mut tee = Tee { tx: Some(tx) };
                 if claimed {
                     let outcome = check_path(
                         &path,
@@ -244,11 +241,7 @@ impl VerifiedSources {
             }
             return Err(e);
         }
-        Ok(Box::new(ChunkReader {
-            rx,
-            chunk: Chunk::default(),
-            pos: 0,
-        }))
+        Ok(Box::new(reader))
     }
 
     /// Waits for the check of `layer` (running it here when nobody has claimed it) and
@@ -261,10 +254,7 @@ impl VerifiedSources {
                 Some(State::Good) => return Ok(()),
                 Some(State::Bad(why)) => bail!("{why}"),
                 Some(State::Checking) => {
-                    inner = match self.changed.wait(inner) {
-                        Ok(s) => s,
-                        Err(p) => p.into_inner(),
-                    }
+                    inner = self.wait_change(inner);
                 }
                 None => {
                     inner.states.insert(key.clone(), State::Checking);
@@ -294,17 +284,15 @@ impl VerifiedSources {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    fn wait_change<'a>(&self, inner: MutexGuard<'a, Inner>) -> MutexGuard<'a, Inner> {
+        self.changed.wait(inner).unwrap_or_else(|p| p.into_inner())
+    }
+
     /// Marks `layer` as being checked by the caller; false when someone else has it.
     fn claim(&self, layer: &SourceLayer) -> bool {
-        let mut inner = self.lock();
-        let key = key(layer);
-        if inner.states.contains_key(&key) {
-            return false;
-        }
-        inner.states.insert(key, State::Checking);
-        drop(inner);
+        let claimed = self.lock().claim(&key(layer));
         self.changed.notify_all();
-        true
+        claimed
     }
 
     fn settle(&self, layer: &SourceLayer, outcome: Result<()>) {
@@ -331,7 +319,7 @@ fn check_path(
     path: &Path,
     layer: &SourceLayer,
     progress: Option<ProgressFn>,
-    mut tee: Option<&mut dyn FnMut(&Chunk)>,
+    tee: Option<&mut dyn FnMut(&Chunk)>,
 ) -> Result<()> {
     let desc = &layer.desc;
     // Feeding an engine, this thread's inflating is the long pole: digests go to threads of
@@ -339,36 +327,28 @@ fn check_path(
     let background = tee.is_some();
     let file = File::open(path)
         .with_context(|| format!("layer blob {} is missing from the layout", desc.digest))?;
-    // Both digests are computed on threads of their own: this one inflates, which is the
-    // long pole of a conversion whose engine reads the tar.
-    let mut blob = std::io::BufReader::with_capacity(
-        TAR_CHUNK,
-        Hashing {
-            inner: file,
-            digest: Digest::new(background).context("failed to start a digest thread")?,
-            len: 0,
-            progress,
-        },
-    );
+    let digest = Digest::new(background).context("failed to start a digest thread")?;
+    let mut blob =
+        std::io::BufReader::with_capacity(tarfeed::CHUNK, Tap::new(file, Some(digest), progress));
     let tar_digest = match desc.media_type.as_str() {
         OCI_LAYER_GZIP | DOCKER_LAYER_GZIP => {
-            digest_of(flate2::bufread::MultiGzDecoder::new(&mut blob), &mut tee).map(Some)
+            digest_of(flate2::bufread::MultiGzDecoder::new(&mut blob), tee).map(Some)
         }
         OCI_LAYER_ZSTD => match ruzstd::decoding::StreamingDecoder::new(&mut blob) {
-            Ok(d) => digest_of(d, &mut tee).map(Some),
+            Ok(d) => digest_of(d, tee).map(Some),
             Err(e) => Err(std::io::Error::other(e.to_string())),
         },
-        OCI_LAYER | DOCKER_LAYER => digest_of(&mut blob, &mut tee).map(Some),
+        OCI_LAYER | DOCKER_LAYER => digest_of(&mut blob, tee).map(Some),
         // Other media types an engine accepts: decoded as told by their magic bytes, without a
         // diff_id to compare (the blob's digest is still checked).
-        _ => match engine_runtime::decode::decoded(&mut blob) {
-            Ok(d) => digest_of(d, &mut tee).map(|_| None),
+        _ => match tarstream::compression::decompress(&mut blob) {
+            Ok(d) => digest_of(d, tee).map(|_| None),
             Err(e) => Err(e),
         },
     };
     // Trailing bytes after the compressed stream still belong to the blob's digest.
     let drained = std::io::copy(&mut blob, &mut std::io::sink());
-    let (digest, size) = blob.into_inner().digest.finish();
+    let (digest, size) = blob.into_inner().finish();
     if digest != desc.digest {
         bail!(
             "layer blob {} is corrupt: its content hashes to {digest}",
@@ -401,133 +381,12 @@ fn check_path(
     Ok(())
 }
 
-/// sha256 of everything `r` yields, passed on to `tee` chunk by chunk.
-fn digest_of(
-    mut r: impl Read,
-    tee: &mut Option<&mut dyn FnMut(&Chunk)>,
-) -> std::io::Result<String> {
-    let mut digester = Digest::new(tee.is_some())?;
-    let mut buf = vec![0u8; TAR_CHUNK];
-    loop {
-        let mut filled = 0;
-        // Whole chunks: fewer sends, and the engine's 1 MiB reads take one chunk each.
-        while filled < buf.len() {
-            match r.read(&mut buf[filled..]) {
-                Ok(0) => break,
-                Ok(n) => filled += n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
-        }
-        if filled == 0 {
-            return Ok(digester.finish().0);
-        }
-        let data = buf.get(..filled).unwrap_or_default();
-        match tee {
-            // A chunk others hold goes with them; the next one gets a fresh buffer.
-            Some(tee) => {
-                let mut chunk = std::mem::replace(&mut buf, vec![0u8; TAR_CHUNK]);
-                chunk.truncate(filled);
-                let chunk = Arc::new(chunk);
-                digester.update_chunk(chunk.clone());
-                tee(&chunk);
-            }
-            None => digester.update(data),
-        }
-    }
-}
-
-/// sha256 here or on a thread of its own.
-enum Digest {
-    Inline(Sha256Digester),
-    Background(BackgroundDigest),
-}
-
-impl Digest {
-    fn new(background: bool) -> std::io::Result<Self> {
-        Ok(if background {
-            Digest::Background(BackgroundDigest::spawn()?)
-        } else {
-            Digest::Inline(Sha256Digester::new())
-        })
-    }
-
-    fn update(&mut self, data: &[u8]) {
-        match self {
-            Digest::Inline(d) => d.update(data),
-            Digest::Background(d) => d.update(Arc::new(data.to_vec())),
-        }
-    }
-
-    fn update_chunk(&mut self, chunk: Chunk) {
-        match self {
-            Digest::Inline(d) => d.update(&chunk),
-            Digest::Background(d) => d.update(chunk),
-        }
-    }
-
-    /// The digest and length of everything given.
-    fn finish(self) -> (String, u64) {
-        match self {
-            Digest::Inline(d) => {
-                let len = d.len();
-                (d.finish(), len)
-            }
-            Digest::Background(d) => d.finish(),
-        }
-    }
-}
-
-/// A shared piece of a stream: the engine and a digest thread read the same bytes.
-type Chunk = Arc<Vec<u8>>;
-
-/// sha256 on a thread of its own, fed chunk by chunk.
-struct BackgroundDigest {
-    tx: Option<SyncSender<Chunk>>,
-    thread: Option<std::thread::JoinHandle<(String, u64)>>,
-}
-
-impl BackgroundDigest {
-    fn spawn() -> std::io::Result<Self> {
-        let (tx, rx) = sync_channel::<Chunk>(TAR_CHUNKS);
-        let thread = std::thread::Builder::new()
-            .name("source-digest".into())
-            .spawn(move || {
-                let mut d = Sha256Digester::new();
-                for chunk in rx {
-                    d.update(&chunk);
-                }
-                let len = d.len();
-                (d.finish(), len)
-            })?;
-        Ok(Self {
-            tx: Some(tx),
-            thread: Some(thread),
-        })
-    }
-
-    fn update(&mut self, chunk: Chunk) {
-        if let Some(tx) = &self.tx {
-            let _ = tx.send(chunk);
-        }
-    }
-
-    /// The digest and length of everything given.
-    fn finish(mut self) -> (String, u64) {
-        self.tx = None;
-        self.thread
-            .take()
-            .and_then(|t| t.join().ok())
-            .unwrap_or_default()
-    }
-}
-
 /// The tar of a layer someone else checks, for an engine that reads it too.
 fn decode_path(
     path: &Path,
     layer: &SourceLayer,
     progress: Option<ProgressFn>,
-    tee: &mut Tee,
+    tee: &mut tarfeed::Tee,
 ) -> Result<()> {
     let file = File::open(path).with_context(|| {
         format!(
@@ -535,121 +394,8 @@ fn decode_path(
             layer.desc.digest
         )
     })?;
-    let counted = Counting {
-        inner: file,
-        done: 0,
-        progress,
-    };
-    let mut tar = engine_runtime::decode::decoded(counted)?;
-    loop {
-        let mut buf = vec![0u8; TAR_CHUNK];
-        match tar.read(&mut buf) {
-            Ok(0) => return Ok(()),
-            Ok(n) => {
-                buf.truncate(n);
-                if !tee.send(&Arc::new(buf)) {
-                    return Ok(());
-                }
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => {
-                return Err(e).with_context(|| {
-                    format!("layer blob {} does not decompress", layer.desc.digest)
-                });
-            }
-        }
-    }
-}
-
-/// The sending end of a `read-tar` stream; once the engine hangs up, chunks are dropped.
-struct Tee {
-    tx: Option<SyncSender<std::io::Result<Chunk>>>,
-}
-
-impl Tee {
-    /// Passes a chunk on; false once nobody reads.
-    fn send(&mut self, chunk: &Chunk) -> bool {
-        if let Some(tx) = &self.tx
-            && tx.send(Ok(chunk.clone())).is_err()
-        {
-            self.tx = None;
-        }
-        self.tx.is_some()
-    }
-
-    fn fail(&mut self, why: String) {
-        if let Some(tx) = self.tx.take() {
-            let _ = tx.send(Err(std::io::Error::new(
-                std::io::ErrorKind::InvalidData,
-                why,
-            )));
-        }
-    }
-}
-
-/// The receiving end: the chunks as one stream, ending when the sender is done.
-struct ChunkReader {
-    rx: Receiver<std::io::Result<Chunk>>,
-    chunk: Chunk,
-    pos: usize,
-}
-
-impl Read for ChunkReader {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        while self.pos >= self.chunk.len() {
-            match self.rx.recv() {
-                Ok(Ok(chunk)) => {
-                    self.chunk = chunk;
-                    self.pos = 0;
-                }
-                Ok(Err(e)) => return Err(e),
-                Err(_) => return Ok(0),
-            }
-        }
-        let rest = self.chunk.get(self.pos..).unwrap_or_default();
-        let n = rest.len().min(buf.len());
-        buf[..n].copy_from_slice(&rest[..n]);
-        self.pos += n;
-        Ok(n)
-    }
-}
-
-/// Counts the blob bytes read, for progress.
-struct Counting<R> {
-    inner: R,
-    done: u64,
-    progress: Option<ProgressFn>,
-}
-
-impl<R: Read> Read for Counting<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.done += n as u64;
-        if let Some(p) = &self.progress {
-            p(self.done);
-        }
-        Ok(n)
-    }
-}
-
-/// Hashes what passes through, reporting the bytes read so far.
-struct Hashing<R> {
-    inner: R,
-    digest: Digest,
-    len: u64,
-    progress: Option<ProgressFn>,
-}
-
-impl<R: Read> Read for Hashing<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        if n > 0 {
-            self.digest.update(buf.get(..n).unwrap_or_default());
-            self.len += n as u64;
-            if let Some(p) = &self.progress {
-                p(self.len);
-            }
-        }
-        Ok(n)
-    }
+    let blob = Tap::new(file, None, progress);
+    let tar = tarstream::compression::decompress(blob)?;
+    tarfeed::chunks(tar, |chunk| tee.send(&chunk))
+        .with_context(|| format!("layer blob {} does not decompress", layer.desc.digest))
 }

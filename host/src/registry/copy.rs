@@ -198,30 +198,15 @@ fn layout_root(layout: &Layout, tag: Option<&str>) -> Result<Descriptor> {
 }
 
 fn client_config(a: &CopyArgs) -> Result<ClientConfig> {
-    let credentials = a.username.split_once(':').and_then(|(u, p)| {
-        (!u.is_empty()).then(|| Credentials {
-            user: u.to_string(),
-            password: p.to_string(),
-        })
-    });
-    let mut client_certs = Vec::new();
-    for c in &a.client_cert {
-        match c.split(':').collect::<Vec<_>>().as_slice() {
-            [cert, key] if !cert.is_empty() && !key.is_empty() => {
-                client_certs.push((PathBuf::from(cert), PathBuf::from(key)))
-            }
-            _ => bail!("client-cert {c:?}: invalid format, expected certfile:keyfile"),
-        }
-    }
     Ok(ClientConfig {
         plain_http: a.plain,
-        tls: TlsOptions {
-            cert_dirs: a.cert_dir.clone(),
-            root_cas: a.root_ca.clone(),
-            client_certs,
-            insecure: a.insecure,
-        },
-        credentials,
+        tls: TlsOptions::from_flags(
+            a.cert_dir.clone(),
+            a.root_ca.clone(),
+            &a.client_cert,
+            a.insecure,
+        )?,
+        credentials: Credentials::from_flag(&a.username),
         ..ClientConfig::default()
     })
 }

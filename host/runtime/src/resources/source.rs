@@ -58,7 +58,8 @@ impl SourceLayer {
             let opened = match opener.take() {
                 Some(open) => open(),
                 None if self.done == 0 => match self.blob.take() {
-                    Some(blob) => crate::decode::decoded(blob),
+                    Some(blob) => tarstream::compression::decompress(blob)
+                        .map(|tar| Box::new(tar) as Box<dyn Read + Send>),
                     None => Err(std::io::Error::other("the source layer is gone")),
                 },
                 None => Err(std::io::Error::other(
